@@ -1,0 +1,64 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+PORT ?= 8000
+export PORT
+
+.PHONY: help venv db migrate seed run test lint format bench soak stop clean
+
+help:
+	@echo "make run     install, start the embedded PostgreSQL, migrate, seed demo tenants, serve on :$(PORT)"
+	@echo "make test    same set-up, then the whole test suite"
+	@echo "make lint    ruff check + format check"
+	@echo "make bench   benchmarks (figures beside baselines, bench/results.json)"
+	@echo "make soak    long load and fault tests"
+	@echo "make migrate shared, tenant and stats migrations"
+	@echo "make stop    stop the embedded PostgreSQL"
+	@echo "make clean   stop and delete .venv and .data"
+
+venv:
+	@scripts/bootstrap.sh
+
+db:
+	@scripts/pg.sh start
+
+migrate: venv db
+	$(MANAGE) migrate_schemas --shared --noinput -v 0
+	$(MANAGE) migrate_schemas --tenant --noinput -v 0
+	$(MANAGE) migrate --database=stats --noinput -v 0
+
+seed: migrate
+	$(MANAGE) seed_demo
+
+run: seed
+	$(PY) -m gunicorn saas.wsgi -c saas/gunicorn.conf.py --bind 0.0.0.0:$(PORT)
+
+test: venv db
+	@scripts/system_deps.sh chromium
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: migrate
+	@scripts/system_deps.sh wrk
+	$(PY) -m bench
+
+soak: venv db
+	$(PY) -m pytest -m soak -p no:randomly tests/soak
+
+stop:
+	@scripts/pg.sh stop
+
+clean: stop
+	rm -rf $(VENV) .data staticfiles tests/artifacts bench/results.json

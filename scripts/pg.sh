@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Embedded PostgreSQL for development and tests: a private cluster under
+# .data/postgres on a loopback port, run as the `postgres` system user when
+# invoked as root (PostgreSQL refuses to run as root).
+#
+#   scripts/pg.sh start   # install if needed, init once, start, create DBs, write .data/db.env
+#   scripts/pg.sh stop
+#   scripts/pg.sh status
+#
+# With DATABASE_URL set, nothing is started: the given server is used as is.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA_ROOT="${PG_DATA_ROOT:-$ROOT/.data}"
+PG_PORT="${PG_PORT:-54329}"
+PG_DB="${PG_DB:-saas}"
+ENV_FILE="$ROOT/.data/db.env"
+
+log() { echo "[pg] $*" >&2; }
+
+find_bindir() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$d/pg_ctl" ] && [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then echo "$d"; return 0; fi
+  done
+  if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
+    dirname "$(readlink -f "$(command -v pg_ctl)")"; return 0
+  fi
+  return 1
+}
+
+ensure_binaries() {
+  if BINDIR="$(find_bindir)"; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    log "PostgreSQL server binaries not found. Install them (Debian: apt-get install postgresql) or set DATABASE_URL."
+    exit 1
+  fi
+  log "installing PostgreSQL with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql >/dev/null
+  BINDIR="$(find_bindir)"
+}
+
+# Run a command as the cluster owner: `postgres` when we are root, ourselves otherwise.
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+ensure_owner() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  if ! id postgres >/dev/null 2>&1; then
+    log "creating system user postgres"
+    useradd --system --create-home --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  fi
+}
+
+pick_data_dir() {
+  mkdir -p "$DATA_ROOT"
+  DATA="$DATA_ROOT/postgres"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$DATA_ROOT" 2>/dev/null || true
+    # The postgres user must be able to reach the project folder; if a parent
+    # directory is private (e.g. /root), keep the cluster in /var/tmp instead.
+    if ! runuser -u postgres -- test -w "$DATA_ROOT"; then
+      local alt="/var/tmp/saas-pg-$(echo "$ROOT" | md5sum | cut -c1-10)"
+      log "postgres cannot reach $DATA_ROOT; using $alt"
+      mkdir -p "$alt"; chown postgres: "$alt"
+      DATA="$alt/postgres"
+    fi
+  fi
+  SOCKDIR="$(dirname "$DATA")/run"
+  mkdir -p "$SOCKDIR"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$SOCKDIR" || true
+  PWFILE="$ROOT/.data/postgres.password"
+  LOGFILE="$(dirname "$DATA")/postgres.log"
+}
+
+is_running() {
+  [ -f "$DATA/PG_VERSION" ] && as_owner "$BINDIR/pg_ctl" -D "$DATA" status >/dev/null 2>&1
+}
+
+psql_super() {
+  PGPASSWORD="$(cat "$PWFILE")" psql -v ON_ERROR_STOP=1 -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"
+}
+
+start() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    log "DATABASE_URL is set; not starting the embedded cluster"
+    return 0
+  fi
+  ensure_binaries
+  ensure_owner
+  pick_data_dir
+  if [ ! -f "$DATA/PG_VERSION" ]; then
+    log "initialising cluster in $DATA"
+    [ -f "$PWFILE" ] || (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$PWFILE")
+    local tmp_pw
+    tmp_pw="$(mktemp)"; cp "$PWFILE" "$tmp_pw"; chmod 644 "$tmp_pw"
+    mkdir -p "$DATA"; [ "$(id -u)" -eq 0 ] && chown postgres: "$DATA"; chmod 700 "$DATA"
+    as_owner "$BINDIR/initdb" -D "$DATA" -U postgres --pwfile="$tmp_pw" \
+      --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$tmp_pw"
+    cat >> "$DATA/postgresql.conf" <<CONF
+# --- embedded cluster for development and tests (scripts/pg.sh) ---
+listen_addresses = '127.0.0.1'
+max_connections = 300
+shared_buffers = 256MB
+CONF
+  fi
+  if is_running; then
+    log "already running on 127.0.0.1:$PG_PORT"
+  else
+    log "starting on 127.0.0.1:$PG_PORT"
+    as_owner touch "$LOGFILE" 2>/dev/null || true
+    as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 \
+      -o "-p $PG_PORT -k $SOCKDIR" start >/dev/null
+  fi
+  local db
+  for db in "$PG_DB" "${PG_DB}_stats"; do
+    if [ "$(psql_super -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != "1" ]; then
+      log "creating database $db"
+      psql_super -d postgres -c "CREATE DATABASE \"$db\""
+    fi
+  done
+  local pw
+  pw="$(cat "$PWFILE")"
+  cat > "$ENV_FILE" <<ENV
+# Written by scripts/pg.sh for the embedded cluster. Real environment variables win.
+DATABASE_URL=postgres://postgres:$pw@127.0.0.1:$PG_PORT/$PG_DB
+STATS_DATABASE_URL=postgres://postgres:$pw@127.0.0.1:$PG_PORT/${PG_DB}_stats
+ENV
+}
+
+stop() {
+  BINDIR="$(find_bindir)" || { log "no PostgreSQL binaries; nothing to stop"; return 0; }
+  pick_data_dir
+  if is_running; then
+    log "stopping"
+    as_owner "$BINDIR/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null
+  else
+    log "not running"
+  fi
+}
+
+status() {
+  BINDIR="$(find_bindir)" || { echo "not installed"; return 1; }
+  pick_data_dir
+  if is_running; then echo "running on 127.0.0.1:$PG_PORT ($DATA)"; else echo "stopped"; return 1; fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
