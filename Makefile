@@ -7,11 +7,12 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db migrate seed run test lint format bench soak stop clean
+.PHONY: help venv db migrate seed run test test-split-stats lint format bench soak stop clean
 
 help:
 	@echo "make run     install, start the embedded PostgreSQL, migrate, seed demo tenants, serve on :$(PORT)"
 	@echo "make test    same set-up, then the whole test suite"
+	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
 	@echo "make lint    ruff check + format check"
 	@echo "make bench   benchmarks (figures beside baselines, bench/results.json)"
 	@echo "make soak    long load and fault tests"
@@ -32,6 +33,8 @@ migrate: venv db
 
 seed: migrate
 	$(MANAGE) seed_demo
+	$(MANAGE) stats_generate --events 5000 --days 14 --if-empty
+	$(MANAGE) stats_rollup
 
 run: seed
 	$(PY) -m gunicorn saas.wsgi -c saas/gunicorn.conf.py --bind 0.0.0.0:$(PORT)
@@ -55,10 +58,17 @@ bench: migrate
 	$(PY) -m bench
 
 soak: venv db
-	$(PY) -m pytest -m soak -p no:randomly tests/soak
+	$(PY) -m pytest -m soak -p no:randomly -s tests/soak
+
+# STATS_DATABASE_URL from .data/db-stats.env (port 54330) beats the same-cluster default.
+test-split-stats: venv db
+	@scripts/pg.sh start-stats
+	@scripts/system_deps.sh chromium
+	set -a && . .data/db-stats.env && set +a && STATS_CLUSTER=separate $(PY) -m pytest
 
 stop:
 	@scripts/pg.sh stop
+	@scripts/pg.sh stop-stats
 
 clean: stop
 	rm -rf $(VENV) .data staticfiles tests/artifacts bench/results.json

@@ -17,3 +17,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
+
+
+# The tenant-host admin (owners) registers its own models on its own site.
+from . import tenant_admin  # noqa: E402, F401

@@ -1,12 +1,25 @@
 """URLs on a tenant's host."""
 
-from django.contrib import admin
 from django.urls import include, path
 
+from accounts.tenant_admin import tenant_admin_site
 from tasks_app import views as task_views
+from tasks_app.api import api as tasks_api
+from usage_stats import views as usage_views
 
 urlpatterns = [
     path("", task_views.task_list, name="task_list"),
+    path("tasks/", include("tasks_app.urls")),
     path("accounts/", include("accounts.urls")),
-    path("admin/", admin.site.urls),
+    # Owners only, and only this tenant's people and tasks (accounts/tenant_admin.py).
+    path("admin/", tenant_admin_site.urls),
+    path("api/v1/", tasks_api.urls),
+    # Owners only; the tenant is the host's, never a parameter (usage_stats/views.py).
+    path("usage/", usage_views.tenant_usage, name="usage"),
 ]
+
+# Error pages that reveal nothing (saas/errors.py); the same in both URL confs.
+handler400 = "saas.errors.bad_request"
+handler403 = "saas.errors.permission_denied"
+handler404 = "saas.errors.page_not_found"
+handler500 = "saas.errors.server_error"

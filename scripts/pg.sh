@@ -6,8 +6,11 @@
 #   scripts/pg.sh start   # install if needed, init once, start, create DBs, write .data/db.env
 #   scripts/pg.sh stop
 #   scripts/pg.sh status
+#   scripts/pg.sh start-stats|stop-stats|status-stats
+#                         # a second cluster just for the stats database (.data/postgres-stats,
+#                         # port PG_STATS_PORT=54330), URL in .data/db-stats.env
 #
-# With DATABASE_URL set, nothing is started: the given server is used as is.
+# With DATABASE_URL set, `start` starts nothing: the given server is used as is.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +18,8 @@ DATA_ROOT="${PG_DATA_ROOT:-$ROOT/.data}"
 PG_PORT="${PG_PORT:-54329}"
 PG_DB="${PG_DB:-saas}"
 ENV_FILE="$ROOT/.data/db.env"
+# Which cluster this run manages: the main one, or the stats one (`*-stats` commands).
+PG_CLUSTER=postgres
 
 log() { echo "[pg] $*" >&2; }
 
@@ -61,7 +66,7 @@ ensure_owner() {
 
 pick_data_dir() {
   mkdir -p "$DATA_ROOT"
-  DATA="$DATA_ROOT/postgres"
+  DATA="$DATA_ROOT/$PG_CLUSTER"
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres: "$DATA_ROOT" 2>/dev/null || true
     # The postgres user must be able to reach the project folder; if a parent
@@ -70,18 +75,22 @@ pick_data_dir() {
       local alt="/var/tmp/saas-pg-$(echo "$ROOT" | md5sum | cut -c1-10)"
       log "postgres cannot reach $DATA_ROOT; using $alt"
       mkdir -p "$alt"; chown postgres: "$alt"
-      DATA="$alt/postgres"
+      DATA="$alt/$PG_CLUSTER"
     fi
   fi
   SOCKDIR="$(dirname "$DATA")/run"
   mkdir -p "$SOCKDIR"
   [ "$(id -u)" -eq 0 ] && chown postgres: "$SOCKDIR" || true
   PWFILE="$ROOT/.data/postgres.password"
-  LOGFILE="$(dirname "$DATA")/postgres.log"
+  LOGFILE="$(dirname "$DATA")/$PG_CLUSTER.log"
 }
 
 is_running() {
   [ -f "$DATA/PG_VERSION" ] && as_owner "$BINDIR/pg_ctl" -D "$DATA" status >/dev/null 2>&1
+}
+
+cluster_databases() {
+  if [ "$PG_CLUSTER" = postgres ]; then echo "$PG_DB ${PG_DB}_stats"; else echo "${PG_DB}_stats"; fi
 }
 
 psql_super() {
@@ -89,7 +98,7 @@ psql_super() {
 }
 
 start() {
-  if [ -n "${DATABASE_URL:-}" ]; then
+  if [ "$PG_CLUSTER" = postgres ] && [ -n "${DATABASE_URL:-}" ]; then
     log "DATABASE_URL is set; not starting the embedded cluster"
     return 0
   fi
@@ -121,7 +130,7 @@ CONF
       -o "-p $PG_PORT -k $SOCKDIR" start >/dev/null
   fi
   local db
-  for db in "$PG_DB" "${PG_DB}_stats"; do
+  for db in $(cluster_databases); do
     if [ "$(psql_super -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != "1" ]; then
       log "creating database $db"
       psql_super -d postgres -c "CREATE DATABASE \"$db\""
@@ -129,6 +138,13 @@ CONF
   done
   local pw
   pw="$(cat "$PWFILE")"
+  if [ "$PG_CLUSTER" != postgres ]; then
+    cat > "$ROOT/.data/db-stats.env" <<ENV
+# Written by scripts/pg.sh start-stats: the stats database on its own cluster.
+STATS_DATABASE_URL=postgres://postgres:$pw@127.0.0.1:$PG_PORT/${PG_DB}_stats
+ENV
+    return 0
+  fi
   cat > "$ENV_FILE" <<ENV
 # Written by scripts/pg.sh for the embedded cluster. Real environment variables win.
 DATABASE_URL=postgres://postgres:$pw@127.0.0.1:$PG_PORT/$PG_DB
@@ -154,8 +170,11 @@ status() {
 }
 
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *-stats) PG_CLUSTER=postgres-stats; PG_PORT="${PG_STATS_PORT:-54330}" ;;
+esac
+case "${1:-}" in
+  start|start-stats) start ;;
+  stop|stop-stats) stop ;;
+  status|status-stats) status ;;
+  *) echo "usage: $0 start|stop|status|start-stats|stop-stats|status-stats" >&2; exit 2 ;;
 esac

@@ -1,12 +1,27 @@
+import tempfile
+from pathlib import Path
+
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.http import FileResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from .models import Client, Domain
-from .services import tenant_provision, tenant_slug_validate
+from .services import (
+    domain_normalize,
+    domain_validate,
+    tenant_delete,
+    tenant_export,
+    tenant_provision,
+    tenant_reactivate,
+    tenant_slug_validate,
+    tenant_suspend,
+)
 
 
 class PublicSchemaOnlyAdmin(admin.ModelAdmin):
@@ -53,16 +68,135 @@ class ClientProvisionForm(forms.ModelForm):
         pass
 
 
+class DomainForm(forms.ModelForm):
+    """A host for the tenant, normalised as routing sees it; under BASE_DOMAIN only its own slug."""
+
+    class Meta:
+        model = Domain
+        fields = ["domain", "is_primary"]
+
+    def clean_domain(self) -> str:
+        host = domain_normalize(self.cleaned_data.get("domain", ""))
+        if self.instance.pk and host == self.instance.domain:
+            return host
+        tenant = Client.objects.filter(pk=self.instance.tenant_id).first()
+        return domain_validate(tenant=tenant, domain=host) if tenant is not None else host
+
+
 class DomainInline(admin.TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
+
+
+class DeleteTenantForm(forms.Form):
+    confirm_slug = forms.CharField(label="Type the tenant's slug to confirm", strip=True)
+    purge_stats = forms.BooleanField(label="Also delete its usage stats", required=False)
 
 
 @admin.register(Client)
 class ClientAdmin(PublicSchemaOnlyAdmin):
-    list_display = ["name", "slug", "schema_name", "created_at"]
+    list_display = ["name", "slug", "schema_name", "status", "created_at"]
+    list_filter = [("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "slug"]
-    readonly_fields = ["schema_name", "created_at"]
+    readonly_fields = ["schema_name", "created_at", "suspended_at", "suspended_reason"]
+    actions = ["suspend_tenants", "reactivate_tenants", "export_tenant", "delete_tenant"]
+
+    @admin.display(description="status")
+    def status(self, obj: Client) -> str:
+        return "suspended" if obj.is_suspended else "active"
+
+    def get_actions(self, request):
+        # Deleting rows without dropping schemas is never wanted: the delete_tenant action does both.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # only through the delete_tenant action, with the slug typed
+
+    @admin.action(description="Suspend selected tenants (their hosts answer 423)", permissions=["change"])
+    def suspend_tenants(self, request, queryset):
+        self._each(
+            request, queryset, lambda t: tenant_suspend(tenant=t, reason=f"by {request.user}"), "suspended"
+        )
+
+    @admin.action(description="Reactivate selected tenants", permissions=["change"])
+    def reactivate_tenants(self, request, queryset):
+        self._each(request, queryset, lambda t: tenant_reactivate(tenant=t), "reactivated")
+
+    def _each(self, request, queryset, change, done: str) -> None:
+        names = []
+        for tenant in queryset:
+            try:
+                change(tenant)
+            except ValidationError as exc:
+                self.message_user(request, f"{tenant.slug}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                names.append(tenant.slug)
+        if names:
+            self.message_user(
+                request, f"{len(names)} tenant(s) {done}: {', '.join(names)}.", messages.SUCCESS
+            )
+
+    @admin.action(description="Export the selected tenant's data (JSON)", permissions=["view"])
+    def export_tenant(self, request, queryset):
+        tenant = self._single(request, queryset, "export")
+        if tenant is None:
+            return None
+        path = (
+            Path(tempfile.mkdtemp(prefix="tenant-export-"))
+            / f"{tenant.slug}-{timezone.now():%Y%m%dT%H%M%SZ}.json"
+        )
+        try:
+            tenant_export(tenant=tenant, path=path, fmt="json")
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return None
+        handle = path.open("rb")
+        path.unlink()  # the open handle keeps the data until the response is sent
+        path.parent.rmdir()
+        return FileResponse(handle, as_attachment=True, filename=path.name, content_type="application/json")
+
+    @admin.action(description="Delete the selected tenant and drop its schema…", permissions=["change"])
+    def delete_tenant(self, request, queryset):
+        tenant = self._single(request, queryset, "delete")
+        if tenant is None:
+            return None
+        form = DeleteTenantForm(request.POST if "confirm_slug" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                tenant_delete(
+                    tenant=tenant,
+                    confirm_slug=form.cleaned_data["confirm_slug"],
+                    purge_stats=form.cleaned_data["purge_stats"],
+                )
+            except ValidationError as exc:
+                form.add_error("confirm_slug", exc)
+            else:
+                self.message_user(request, f"Deleted {tenant.slug} and dropped its schema.", messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Delete {tenant.name}?",
+            "tenant": tenant,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "tenants/admin/delete_tenant.html", context, status=400 if form.errors else 200
+        )
+
+    def _single(self, request, queryset, verb: str) -> Client | None:
+        tenants = list(queryset[:2])
+        if len(tenants) != 1:
+            self.message_user(request, f"Select exactly one tenant to {verb}.", messages.WARNING)
+            return None
+        if tenants[0].schema_name == settings.PUBLIC_SCHEMA_NAME:
+            self.message_user(request, f"The public site cannot be {verb}d.", messages.ERROR)
+            return None
+        return tenants[0]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -72,12 +206,12 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "slug", "owner_email", "owner_password"]
-        return ["name", "slug", "schema_name", "created_at"]
+        return ["name", "slug", "schema_name", "created_at", "suspended_at", "suspended_reason"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["slug", "schema_name", "created_at"]
+        return ["slug", "schema_name", "created_at", "suspended_at", "suspended_reason"]
 
     def get_inlines(self, request, obj):
         return [DomainInline] if obj is not None else []

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from django_tenants.models import DomainMixin, TenantMixin
 
 
@@ -8,6 +9,9 @@ class Client(TenantMixin):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=30, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set while the tenant is suspended: its hosts answer 423 and its data stays.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=200, blank=True, default="")
 
     auto_create_schema = True
     # Deleting the row must never silently drop a schema; deletion is explicit.
@@ -19,12 +23,44 @@ class Client(TenantMixin):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    def create_schema(self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1):
+        """Clone the migrated template schema instead of running every migration (tenants/template.py).
+
+        django-tenants calls this from save() for a new tenant, inside the caller's transaction.
+        """
+        from django_tenants.utils import schema_exists
+
+        from .template import schema_create_from_template
+
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        if not sync_schema:
+            return super().create_schema(
+                check_if_exists=check_if_exists, sync_schema=False, verbosity=verbosity
+            )
+        schema_create_from_template(schema_name=self.schema_name)
+        return True
+
 
 class Domain(DomainMixin):
-    """A host name that routes to a tenant; one per tenant is primary."""
+    """A host name that routes to a tenant; exactly one per tenant is primary."""
 
     class Meta:
         ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(is_primary=True), name="tenants_domain_one_primary"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.domain
+
+    def validate_constraints(self, exclude=None):
+        # save() demotes the previous primary in the same transaction; checking the one-primary
+        # constraint against the stored rows would refuse every change of primary in a form.
+        super().validate_constraints(exclude={*(exclude or ()), "is_primary"})

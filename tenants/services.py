@@ -1,17 +1,27 @@
 """Writes for tenants. Views, commands and the admin call these; nothing else creates tenants."""
 
+import os
 import re
-from dataclasses import dataclass
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
+import usage_stats
+
 from .models import Client, Domain
+from .template import template_ensure
 
 # A lowercase DNS label that is also a safe schema name: starts with a letter,
 # letters/digits/hyphens, no trailing hyphen.
@@ -58,9 +68,13 @@ def tenant_provision(
     slug: str,
     name: str,
     owner_email: str,
-    owner_password: str,
+    owner_password: str | None,
 ) -> ProvisionedTenant:
     """Create a tenant: its schema, its primary domain and its owner, all or nothing.
+
+    The schema is a copy of the migrated template schema (tenants/template.py), which
+    takes tens of milliseconds instead of running every migration. An owner_password of
+    None gives the owner an unusable password (bulk and load-test tenants).
 
     Raises ValidationError (with a dict of field errors) on bad input; nothing is
     created in that case.
@@ -80,13 +94,17 @@ def tenant_provision(
         validate_email(owner_email)
     except ValidationError:
         errors["owner_email"] = ["Enter a valid email address."]
-    try:
-        validate_password(owner_password or "")
-    except ValidationError as exc:
-        errors["owner_password"] = exc.messages
+    if owner_password is not None:
+        try:
+            validate_password(owner_password)
+        except ValidationError as exc:
+            errors["owner_password"] = exc.messages
     if errors:
         raise ValidationError(errors)
 
+    # Bring the template up to date outside the transaction below, so that transaction
+    # stays short (a no-op after the first tenant of a deploy).
+    template_ensure()
     # Schema DDL is transactional in PostgreSQL: a failure anywhere below rolls
     # back the schema, the tenant row, the domain and the owner together.
     with transaction.atomic():
@@ -94,14 +112,21 @@ def tenant_provision(
         tenant.save(verbosity=0)
         domain = Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
         with schema_context(tenant.schema_name):
-            get_user_model().objects.create_user(
+            owner = get_user_model().objects.create_user(
                 owner_email,
                 owner_password,
                 role="owner",
                 is_staff=True,
                 is_superuser=True,
             )
+        transaction.on_commit(lambda: _provision_events_record(tenant=tenant.schema_name, owner_id=owner.pk))
     return ProvisionedTenant(tenant=tenant, domain=domain, owner_email=owner_email)
+
+
+def _provision_events_record(*, tenant: str, owner_id: int) -> None:
+    """Usage events of a new tenant, once it really exists."""
+    usage_stats.record("tenant.created", tenant=tenant, user_id=owner_id)
+    usage_stats.record("user.signed_up", tenant=tenant, user_id=owner_id, properties={"role": "owner"})
 
 
 def public_tenant_ensure() -> Client:
@@ -112,3 +137,237 @@ def public_tenant_ensure() -> Client:
     )
     Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": tenant, "is_primary": True})
     return tenant
+
+
+# --- Lifecycle: suspend, reactivate, export, delete ----------------------------------------
+
+EXPORT_FORMATS = ("json", "sql")
+# Not exported: sessions are live credentials; content types and permissions are rebuilt
+# by migrations in whatever schema the data is loaded into.
+EXPORT_EXCLUDE = ["contenttypes", "auth.permission", "sessions"]
+
+
+def _not_public(tenant: Client, action: str) -> None:
+    if tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        raise ValidationError(f"The public site cannot be {action}.", code="public")
+
+
+def tenant_suspend(*, tenant: Client, reason: str = "") -> Client:
+    """Close the tenant's hosts (HTTP 423 page); its schema and data stay as they are."""
+    _not_public(tenant, "suspended")
+    if tenant.suspended_at is None:
+        tenant.suspended_at = timezone.now()
+    tenant.suspended_reason = (reason or "").strip()[:200]
+    tenant.save(update_fields=["suspended_at", "suspended_reason"])
+    return tenant
+
+
+def tenant_reactivate(*, tenant: Client) -> Client:
+    tenant.suspended_at = None
+    tenant.suspended_reason = ""
+    tenant.save(update_fields=["suspended_at", "suspended_reason"])
+    return tenant
+
+
+def tenant_export(*, tenant: Client, path: Path, fmt: str = "json") -> Path:
+    """Write the tenant's data to `path`: `json` (Django fixtures, loaddata-compatible,
+    sessions left out) or `sql` (pg_dump of the schema, needs the pg_dump binary)."""
+    _not_public(tenant, "exported")
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError(f"Unknown export format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}.")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValidationError(f"The folder {path.parent} does not exist.")
+    if fmt == "sql":
+        _schema_dump_sql(schema_name=tenant.schema_name, path=path)
+        return path
+    with schema_context(tenant.schema_name), path.open("w", encoding="utf-8") as out:
+        call_command(
+            "dumpdata",
+            exclude=EXPORT_EXCLUDE,
+            natural_foreign=True,
+            indent=2,
+            database=DEFAULT_DB_ALIAS,
+            stdout=out,
+        )
+    return path
+
+
+def _schema_dump_sql(*, schema_name: str, path: Path) -> None:
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise ValidationError("pg_dump is not installed here; export as json instead.")
+    db = connections[DEFAULT_DB_ALIAS].settings_dict
+    command = [pg_dump, "--schema", schema_name, "--no-owner", "--no-privileges", "--file", str(path)]
+    for flag, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
+        if db.get(key):
+            command += [flag, str(db[key])]
+    command.append(db["NAME"])
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or "", "PGCONNECT_TIMEOUT": "10"}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600, check=False)
+    except subprocess.TimeoutExpired:
+        raise ValidationError("pg_dump took longer than an hour and was stopped.") from None
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ValidationError(f"pg_dump failed: {detail}")
+
+
+def tenant_delete(*, tenant: Client, confirm_slug: str, purge_stats: bool = False) -> None:
+    """Drop the tenant's schema and delete it with its domains, all or nothing.
+
+    `confirm_slug` must be the tenant's slug, typed by the person deleting it. Usage stats
+    are kept (they name the tenant, not its data) unless `purge_stats`.
+    """
+    _not_public(tenant, "deleted")
+    if (confirm_slug or "").strip() != tenant.slug:
+        raise ValidationError(f"Type the slug {tenant.slug!r} to confirm the deletion.", code="confirm")
+    schema_name = tenant.schema_name
+    with transaction.atomic():
+        connection.set_schema_to_public()
+        Domain.objects.filter(tenant=tenant).delete()
+        tenant.delete(force_drop=True)  # DROP SCHEMA ... CASCADE, then the row
+    if purge_stats:
+        usage_stats_purge(tenant=schema_name)
+
+
+def usage_stats_purge(*, tenant: str) -> int:
+    """Delete a tenant's rows from every stats table that has a `tenant` column; returns rows deleted."""
+    from psycopg2 import sql as pgsql
+
+    deleted = 0
+    with (
+        transaction.atomic(using=settings.STATS_DB_ALIAS),
+        connections[settings.STATS_DB_ALIAS].cursor() as cur,
+    ):
+        # Partitions are reached through their parent; views and foreign tables are left alone.
+        cur.execute(
+            """
+            SELECT c.table_schema, c.table_name FROM information_schema.columns c
+            JOIN pg_catalog.pg_class r ON r.relname = c.table_name
+             AND r.relnamespace = c.table_schema::regnamespace
+            WHERE c.column_name = 'tenant' AND r.relkind IN ('r', 'p') AND NOT r.relispartition
+              AND c.table_schema NOT IN ('pg_catalog', 'information_schema')
+            """
+        )
+        for schema, table in cur.fetchall():
+            cur.execute(
+                pgsql.SQL("DELETE FROM {}.{} WHERE tenant = %s").format(
+                    pgsql.Identifier(schema), pgsql.Identifier(table)
+                ),
+                [tenant],
+            )
+            deleted += cur.rowcount
+    return deleted
+
+
+# --- Domains ---------------------------------------------------------------------------------
+
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def domain_normalize(domain: str) -> str:
+    """A host name as routing sees it (lowercase, no port, no trailing dot), or ValidationError."""
+    host = (domain or "").strip().lower().removesuffix(".")
+    if not host:
+        raise ValidationError("Enter a host name.", code="required")
+    labels = host.split(".")
+    if (
+        len(host) > 253
+        or not all(_LABEL_RE.match(label) for label in labels)
+        or host.replace(".", "").isdigit()
+    ):
+        raise ValidationError(
+            f"{domain!r} is not a host name: use letters, digits, hyphens and dots (no port, no scheme).",
+            code="invalid",
+        )
+    return host
+
+
+def domain_validate(*, tenant: Client, domain: str) -> str:
+    """Normalise a new domain for `tenant` and check it may have it."""
+    host = domain_normalize(domain)
+    base = settings.BASE_DOMAIN
+    # Subdomains of the base domain are slugs; each belongs to the tenant of that slug.
+    is_public = tenant.schema_name == settings.PUBLIC_SCHEMA_NAME
+    if not is_public and (host == base or (host.endswith(f".{base}") and host != tenant_host(tenant.slug))):
+        raise ValidationError(
+            f"{host} is reserved: only {tenant_host(tenant.slug)} under {base} belongs to this tenant.",
+            code="reserved",
+        )
+    if Domain.objects.filter(domain=host).exists():
+        raise ValidationError(f"{host} is already in use.", code="taken")
+    return host
+
+
+def domain_add(*, tenant: Client, domain: str, is_primary: bool = False) -> Domain:
+    """Route another host (e.g. a custom domain tasks.acme-corp.com) to the tenant; next request on."""
+    host = domain_validate(tenant=tenant, domain=domain)
+    with transaction.atomic():
+        return Domain.objects.create(domain=host, tenant=tenant, is_primary=is_primary)
+
+
+def domain_set_primary(*, domain: Domain) -> Domain:
+    """Make `domain` its tenant's primary domain (the others stay, not primary)."""
+    domain.is_primary = True
+    domain.save()  # DomainMixin.save demotes the previous primary in the same transaction
+    return domain
+
+
+def domain_remove(*, domain: Domain) -> None:
+    if domain.is_primary:
+        raise ValidationError(f"{domain.domain} is the primary domain; make another one primary first.")
+    domain.delete()
+
+
+# --- Many tenants at once (load tests, benchmarks) ----------------------------------------
+
+
+@dataclass
+class BulkCreateResult:
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def tenants_bulk_create(
+    *,
+    prefix: str,
+    count: int,
+    start: int = 1,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> BulkCreateResult:
+    """Provision `<prefix>-0001` ... with owners `owner@<slug>.example` (unusable passwords).
+
+    Tenants that already exist are skipped, so it can be re-run to top up. `progress` is
+    called after each slug with (done, count, slug).
+    """
+    if count < 1:
+        raise ValidationError("Count must be at least 1.")
+    width = max(4, len(str(start + count - 1)))
+    slugs = [f"{prefix}-{i:0{width}d}" for i in range(start, start + count)]
+    for slug in (slugs[0], slugs[-1]):
+        try:
+            tenant_slug_validate(slug)
+        except ValidationError as exc:
+            if exc.code != "taken":
+                raise ValidationError(
+                    f"Prefix {prefix!r} makes invalid slugs ({slug}): {exc.messages[0]}"
+                ) from None
+    existing = set(Client.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    result = BulkCreateResult()
+    for done, slug in enumerate(slugs, start=1):
+        if slug in existing:
+            result.existing.append(slug)
+        else:
+            try:
+                tenant_provision(
+                    slug=slug, name=f"Load {slug}", owner_email=f"owner@{slug}.example", owner_password=None
+                )
+            except ValidationError as exc:
+                result.failed[slug] = " ".join(exc.messages)
+            else:
+                result.created.append(slug)
+        if progress is not None:
+            progress(done, count, slug)
+    return result

@@ -57,6 +57,39 @@ def _ensure_tenant(slug: str, name: str) -> TenantInfo:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """Always create BOTH throwaway databases.
+
+    pytest-django only sets up the aliases the collected tests ask for; a run that
+    asks for `default` alone would leave the `stats` alias (and the collector, and
+    live servers started from these settings) pointing at the real stats database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases={settings.DEFAULT_DB_ALIAS, settings.STATS_DB_ALIAS},
+            serialized_aliases=set(),  # no test uses serialized_rollback
+            keepdb=keepdb,
+        )
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture(scope="session")
 def tenants(django_db_setup, django_db_blocker) -> dict[str, TenantInfo]:
     """acme and globex, provisioned once per session and committed."""
     with django_db_blocker.unblock():
@@ -77,6 +110,16 @@ def acme(tenants, db) -> TenantInfo:
 @pytest.fixture
 def globex(tenants, db) -> TenantInfo:
     return tenants["globex"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _usage_stats_flushed_before_databases_are_dropped(django_db_setup) -> Iterator[None]:
+    """The usage-stats flusher keeps its own connection to the stats test database:
+    flush and close it before pytest-django drops that database."""
+    yield
+    from usage_stats.collector import shutdown
+
+    shutdown(timeout_s=5)
 
 
 @pytest.fixture(autouse=True)

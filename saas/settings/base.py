@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything configurable comes from the environment."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -19,9 +20,11 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 
 BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost").strip().lower().rstrip(".")
 PORT = env.int("PORT", default=8000)
-# Tenants live on subdomains of BASE_DOMAIN; extra hosts (custom domains, a
-# load balancer's health-check host) can be added explicitly.
-ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS", default=[])]
+# Hosts are checked by tenants.middleware.TenantMiddleware, the first middleware that
+# reads the host: only a host registered as a tenants.Domain (BASE_DOMAIN, <slug>.BASE_DOMAIN
+# and custom domains, served from the routing cache) gets past it; any other host, or a
+# malformed one, gets the plain 404. A static list could not hold custom domains.
+ALLOWED_HOSTS = ["*"]
 
 # Database aliases are named constants so code never spells them twice.
 DEFAULT_DB_ALIAS = "default"
@@ -57,14 +60,52 @@ if _test_db:
     DATABASES[DEFAULT_DB_ALIAS]["TEST"] = {"NAME": _test_db}
     DATABASES[STATS_DB_ALIAS]["TEST"] = {"NAME": f"{_test_db}_stats"}
 
+# Behind PgBouncer in transaction mode a session-level `SET search_path` leaks between
+# clients: this backend states it with SET LOCAL in every transaction (docs/scale-out.md).
+DB_POOLER = env.str("DB_POOLER", default="").strip().lower()
+if DB_POOLER == "pgbouncer-transaction":
+    DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] = "saas.db.backends.tenant_pooled"
+    DATABASES[DEFAULT_DB_ALIAS]["ATOMIC_REQUESTS"] = True
+    for _alias in (DEFAULT_DB_ALIAS, STATS_DB_ALIAS):
+        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+elif DB_POOLER:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DB_POOLER must be empty or 'pgbouncer-transaction', not {DB_POOLER!r}.")
+# Public-schema models that tenant models may reference, because they would become Citus
+# reference tables (saas/checks.py, docs/scale-out.md). Labels like "tenants.Plan".
+CITUS_REFERENCE_TABLES: list[str] = []
+
 DATABASE_ROUTERS = [
     "saas.db_routers.StatsRouter",
     "django_tenants.routers.TenantSyncRouter",
 ]
 
+# --- Usage stats pipeline (usage_stats/collector.py) -----------------------------
+USAGE_STATS_ENABLED = env.bool("USAGE_STATS_ENABLED", default=True)
+USAGE_STATS_BATCH_SIZE = env.int("USAGE_STATS_BATCH_SIZE", default=5000)
+USAGE_STATS_FLUSH_INTERVAL_S = env.float("USAGE_STATS_FLUSH_INTERVAL_S", default=1.0)
+USAGE_STATS_QUEUE_MAX = env.int("USAGE_STATS_QUEUE_MAX", default=200_000)
+USAGE_STATS_PARTITION_MONTHS_AHEAD = env.int("USAGE_STATS_PARTITION_MONTHS_AHEAD", default=3)
+
 # --- Tenancy -----------------------------------------------------------------
 TENANT_MODEL = "tenants.Client"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
+# One `SET search_path` per request (after set_tenant), not one per cursor; django-tenants
+# forgets the cached path on rollback and savepoint rollback (tests/tenants/test_routing_cache.py).
+TENANT_LIMIT_SET_CALLS = True
+# New tenants are copies of this migrated schema (tenants/template.py); no tenant can be named
+# so, since slugs have no underscores.
+TENANT_TEMPLATE_SCHEMA = "tenant_template"
+# Host -> tenant routing table kept in each process (tenants/routing.py). A change made in
+# another process is seen within TENANT_CACHE_TTL_S; in the same process at once.
+TENANT_CACHE_TTL_S = env.float("TENANT_CACHE_TTL_S", default=5.0)
+# Optional shared copy of the routing table (e.g. redis://host:6379/1), so refreshes come
+# from the cache and not from the database; empty keeps it in process memory only.
+TENANT_CACHE_URL = env.str("TENANT_CACHE_URL", default="")
+TENANT_CACHE_ALIAS = "tenant_routes" if TENANT_CACHE_URL else None
+# migrate_schemas runs tenant schemas in this many processes (default: one per CPU).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATION_WORKERS", default=os.cpu_count() or 1)
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "saas.urls_public"
 ROOT_URLCONF = "saas.urls_tenants"
@@ -82,14 +123,17 @@ RESERVED_SLUGS = frozenset(
 # everything else to django-tenants' migrate_schemas. saas must come first.
 SHARED_APPS = [
     "saas",
-    "django_tenants",
+    # Before django_tenants, so tenants' migrate_schemas (skips up-to-date schemas) wins.
     "tenants",
+    "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    # Serves the API docs' Swagger UI from local static files (no CDN).
+    "ninja",
     "accounts",
     "usage_stats",
 ]
@@ -111,12 +155,18 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 MIDDLEWARE = [
+    # Request ID, log context and metrics for every request; /healthz on any host.
+    "saas.middleware.RequestContextMiddleware",
+    "saas.middleware.HealthCheckMiddleware",
     "tenants.middleware.TenantMiddleware",
+    # One `request` usage event per request of a known host, 404s and 403s included.
+    "usage_stats.middleware.UsageStatsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "saas.throttle.LoginThrottleMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -169,12 +219,43 @@ SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "saas.errors.csrf_failure"
+
+# Cache keys start with the current schema (django-tenants' make_key), so the same
+# key or the same template fragment cached on acme is never served on globex.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+if TENANT_CACHE_URL:
+    # Plain keys: the routing table is read before any tenant is selected.
+    CACHES[TENANT_CACHE_ALIAS] = env.cache_url_config(TENANT_CACHE_URL)
+
+# Login throttling (saas/throttle.py): failures per (tenant, email, IP) and per IP in a window.
+AUTHENTICATION_BACKENDS = ["saas.throttle.ThrottledModelBackend"]
+LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=5)
+LOGIN_THROTTLE_IP_FAILURES = env.int("LOGIN_THROTTLE_IP_FAILURES", default=50)
+LOGIN_THROTTLE_WINDOW_S = env.int("LOGIN_THROTTLE_WINDOW_S", default=900)
+# Proxies in front of gunicorn that append to X-Forwarded-For; 0 trusts none of it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# /metrics on the base domain: staff session, or `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every record carries the request ID and tenant (saas/logging.py); production logs JSON.
+    "filters": {"request_context": {"()": "saas.logging.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s %(tenant)s] %(name)s %(message)s"},
+        "json": {"()": "saas.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_context"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -7,7 +7,8 @@ the stats alias goes to Django's own migrate, anything else to migrate_schemas.
 
 from django.conf import settings
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
-from django_tenants.management.commands.migrate_schemas import Command as MigrateSchemasCommand
+
+from tenants.management.commands.migrate_schemas import Command as MigrateSchemasCommand
 
 
 class Command(MigrateSchemasCommand):

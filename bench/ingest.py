@@ -1,0 +1,232 @@
+"""Usage-event ingest: record() → queue → flusher → COPY into the partitioned events table,
+beside a naive INSERT per event and a raw COPY of pre-built rows (the limit), all in the
+same run against the dev stats database. Also the per-call cost of record().
+
+The benchmark's events carry their own tenant values and are deleted afterwards.
+"""
+
+import json
+import statistics
+import time
+import uuid
+
+from django.conf import settings
+from django.db import connections
+
+from usage_stats import collector as collector_module
+from usage_stats import sql
+from usage_stats.collector import Collector, RequestScope, current_request
+
+END_TO_END_EVENTS = 500_000
+RAW_COPY_EVENTS = 500_000
+NAIVE_EVENTS = 20_000
+RECORD_CALLS = 200_000
+RUNS = 3
+BATCH_SIZE = 5000
+
+
+class _FakeRequest:
+    """What the middleware's request scope needs: a request with no user loaded."""
+
+
+def _events(n: int, tenant: str):
+    """A realistic mix: mostly request events, some domain events with small properties."""
+    routes = ("task_list", "tasks:task_detail", "accounts:login", "api-1.0.0:task_list", "unresolved")
+    for i in range(n):
+        if i % 10 == 0:
+            yield ("task.created", {"tenant": tenant, "user_id": i % 97 + 1, "properties": {"task_id": i}})
+        else:
+            yield (
+                "request",
+                {
+                    "tenant": tenant,
+                    "user_id": i % 97 + 1 if i % 3 else None,
+                    "route": routes[i % len(routes)],
+                    "method": "GET" if i % 4 else "POST",
+                    "status": 200 if i % 50 else 404,
+                    "latency_ms": 3.5 + (i % 200) / 10,
+                },
+            )
+
+
+def _raw_connection():
+    wrapper = connections.create_connection(settings.STATS_DB_ALIAS)
+    wrapper.ensure_connection()
+    raw = wrapper.connection
+    raw.autocommit = True
+    with raw.cursor() as cursor:
+        cursor.execute(
+            sql.FLUSHER_SESSION_SETUP, {"statement_timeout": "0", "application_name": "bench_ingest"}
+        )
+    return wrapper, raw
+
+
+def _delete(raw, tenant: str) -> None:
+    with raw.cursor() as cursor:
+        cursor.execute("DELETE FROM usage_event WHERE tenant = %s", [tenant])
+
+
+def _count(raw, tenant: str) -> int:
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM usage_event WHERE tenant = %s", [tenant])
+        return cursor.fetchone()[0]
+
+
+def _bench_tenant() -> str:
+    return f"bench-{uuid.uuid4().hex[:12]}"
+
+
+def record_call_us() -> float:
+    """Median per-call cost of usage_stats.record() inside a request scope (µs)."""
+    import usage_stats
+
+    bench_collector = Collector(queue_max=RECORD_CALLS + 1, start_thread=False)
+    saved = collector_module._collector
+    collector_module._collector = bench_collector
+    token = current_request.set(RequestScope("acme", _FakeRequest()))
+    try:
+        samples = []
+        for _ in range(7):
+            bench_collector._queue.clear()
+            started = time.perf_counter()
+            for _ in range(RECORD_CALLS):
+                usage_stats.record("request", route="task_list", method="GET", status=200, latency_ms=12.5)
+            samples.append((time.perf_counter() - started) / RECORD_CALLS * 1e6)
+        assert len(bench_collector._queue) == RECORD_CALLS
+        return statistics.median(samples)
+    finally:
+        current_request.reset(token)
+        collector_module._collector = saved
+
+
+def end_to_end(raw) -> float:
+    """events/s from the first record() to the last event committed."""
+    tenant = _bench_tenant()
+    events = list(_events(END_TO_END_EVENTS, tenant))
+    bench = Collector(batch_size=BATCH_SIZE, flush_interval_s=1.0, queue_max=END_TO_END_EVENTS + 1)
+    bench.start()
+    record = bench.record
+    try:
+        started = time.perf_counter()
+        for event, fields in events:
+            record(event, **fields)
+        assert bench.flush(timeout_s=600), bench.snapshot()
+        elapsed = time.perf_counter() - started
+        snap = bench.snapshot()
+        assert snap["written_total"] == END_TO_END_EVENTS, snap
+        assert sum(snap["dropped_total"].values()) == 0, snap
+        assert _count(raw, tenant) == END_TO_END_EVENTS
+    finally:
+        bench.stop()
+        _delete(raw, tenant)
+    return END_TO_END_EVENTS / elapsed
+
+
+def raw_copy(raw) -> float:
+    """events/s for COPY of rows already serialised (the same rows, the same batch size)."""
+    tenant = _bench_tenant()
+    serializer = collector_module._Serializer()
+    now = time.time()
+    lines = []
+    for event, fields in _events(RAW_COPY_EVENTS, tenant):
+        item = (
+            now,
+            event,
+            fields["tenant"],
+            fields.get("user_id"),
+            fields.get("route"),
+            fields.get("method"),
+            fields.get("status"),
+            fields.get("latency_ms"),
+            None,
+            fields.get("properties"),
+        )
+        lines.append(serializer.line(item))
+    chunks = [b"".join(lines[i : i + BATCH_SIZE]) for i in range(0, len(lines), BATCH_SIZE)]
+    try:
+        started = time.perf_counter()
+        with raw.cursor() as cursor:
+            for chunk in chunks:
+                cursor.copy_expert(sql.COPY_EVENTS, collector_module._LineSource([chunk]), size=1 << 16)
+        elapsed = time.perf_counter() - started
+        assert _count(raw, tenant) == RAW_COPY_EVENTS
+    finally:
+        _delete(raw, tenant)
+    return RAW_COPY_EVENTS / elapsed
+
+
+def naive_insert(raw) -> float:
+    """events/s for one INSERT statement per event (autocommit), like the seed."""
+    tenant = _bench_tenant()
+    rows = []
+    for event, fields in _events(NAIVE_EVENTS, tenant):
+        props = fields.get("properties")
+        rows.append(
+            (
+                uuid.uuid4(),
+                time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime()),
+                fields["tenant"],
+                fields.get("user_id"),
+                event,
+                fields.get("route"),
+                fields.get("method"),
+                fields.get("status"),
+                fields.get("latency_ms"),
+                None,
+                None if props is None else json.dumps(props),
+            )
+        )
+    try:
+        started = time.perf_counter()
+        with raw.cursor() as cursor:
+            for row in rows:
+                cursor.execute(sql.INSERT_EVENT, [str(row[0]), *row[1:]])
+        elapsed = time.perf_counter() - started
+        assert _count(raw, tenant) == NAIVE_EVENTS
+    finally:
+        _delete(raw, tenant)
+    return NAIVE_EVENTS / elapsed
+
+
+def run(report) -> None:
+    wrapper, raw = _raw_connection()
+    try:
+        from usage_stats.partitions import partitions_ensure
+
+        partitions_ensure(conn=raw, months_ahead=settings.USAGE_STATS_PARTITION_MONTHS_AHEAD)
+        per_call = record_call_us()
+        report.add("ingest.record_call", per_call, "µs/call", target="≤2 µs", ok=per_call <= 2.0)
+
+        naive = statistics.median(naive_insert(raw) for _ in range(RUNS))
+        e2e_runs, raw_runs = [], []
+        for _ in range(RUNS):  # interleaved, so machine noise hits both alike
+            e2e_runs.append(end_to_end(raw))
+            raw_runs.append(raw_copy(raw))
+        e2e, limit = statistics.median(e2e_runs), statistics.median(raw_runs)
+
+        report.add("ingest.naive_insert_per_event", naive, "events/s")
+        report.add("ingest.raw_copy_prebuilt", limit, "events/s")
+        report.add(
+            "ingest.record_to_copy_end_to_end",
+            e2e,
+            "events/s",
+            baseline=naive,
+            baseline_name="naive INSERT per event",
+            target="≥100,000 events/s",
+            ok=e2e >= 100_000,
+            runs=e2e_runs,
+        )
+        report.add(
+            "ingest.end_to_end_vs_raw_copy",
+            e2e,
+            "events/s",
+            baseline=limit,
+            baseline_name="raw COPY of pre-built rows",
+            target="≥0.8x raw COPY",
+            ok=e2e >= 0.8 * limit,
+            raw_copy_runs=raw_runs,
+        )
+        with raw.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) usage_event")  # the benchmark's deleted rows
+    finally:
+        wrapper.close()

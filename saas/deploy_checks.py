@@ -1,0 +1,38 @@
+"""`manage.py check --deploy` checks for the tenant-isolation settings Django does not know about."""
+
+from django.conf import settings
+from django.core import checks
+
+TENANT_AWARE_KEY_FUNCTIONS = frozenset({"django_tenants.cache.make_key"})
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def tenant_isolation_settings_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for name in ("SESSION_COOKIE_DOMAIN", "CSRF_COOKIE_DOMAIN"):
+        if getattr(settings, name, None):
+            errors.append(
+                checks.Error(
+                    f"{name} is set: one tenant's cookie would be sent to every other tenant's host.",
+                    hint=f"Leave {name} = None so cookies stay host-only.",
+                    id="saas.E001",
+                )
+            )
+    if getattr(settings, "USE_X_FORWARDED_HOST", False):
+        errors.append(
+            checks.Error(
+                "USE_X_FORWARDED_HOST is on: a client-sent X-Forwarded-Host could choose the tenant.",
+                hint="Make the proxy pass the original Host header instead.",
+                id="saas.E002",
+            )
+        )
+    for alias, cache in settings.CACHES.items():
+        if cache.get("KEY_FUNCTION") not in TENANT_AWARE_KEY_FUNCTIONS:
+            errors.append(
+                checks.Error(
+                    f"Cache {alias!r} keys do not include the tenant's schema.",
+                    hint='Set "KEY_FUNCTION": "django_tenants.cache.make_key".',
+                    id="saas.E003",
+                )
+            )
+    return errors

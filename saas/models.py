@@ -1,0 +1,26 @@
+"""Platform-level tables in the public schema (the `saas` app is shared-only)."""
+
+from django.db import models
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in, for throttling (see `saas.throttle`).
+
+    Kept in the public schema so every gunicorn worker and every tenant's requests see
+    the same counts; `scope` is the tenant's schema name, so acme's failures never
+    lock anyone out of globex.
+    """
+
+    scope = models.CharField(max_length=63)
+    email = models.CharField(max_length=254)
+    ip = models.CharField(max_length=45)
+    failed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scope", "email", "ip", "failed_at"], name="loginfailure_key_idx"),
+            models.Index(fields=["ip", "failed_at"], name="loginfailure_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.email}@{self.ip}"

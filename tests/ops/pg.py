@@ -1,0 +1,63 @@
+"""Take a test database offline and back, from a superuser connection to `postgres`."""
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TypeVar
+
+import psycopg2
+from django.db import connections
+from psycopg2 import sql
+
+T = TypeVar("T")
+
+
+def superuser_connection(alias: str = "default"):
+    params = connections[alias].settings_dict
+    conn = psycopg2.connect(
+        dbname="postgres",
+        user=params["USER"],
+        password=params["PASSWORD"],
+        host=params["HOST"],
+        port=params["PORT"],
+        connect_timeout=5,
+    )
+    conn.autocommit = True
+    return conn
+
+
+@contextmanager
+def database_outage(alias: str) -> Iterator[str]:
+    """Refuse new connections to the alias's test database and end every open one but
+    this thread's own (it holds the test's transaction)."""
+    name = connections[alias].settings_dict["NAME"]
+    assert name.startswith("test"), f"refusing to take {name!r} offline: not a test database"
+    connections[alias].ensure_connection()
+    own_pid = connections[alias].connection.info.backend_pid
+    admin = superuser_connection(alias)
+    try:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
+                [name, own_pid],
+            )
+        yield name
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
+        admin.close()
+
+
+def in_fresh_thread(func: Callable[[], T]) -> T:
+    """Run func in a new thread, with its own database connections (closed afterwards)."""
+
+    def run() -> T:
+        try:
+            return func()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=60)

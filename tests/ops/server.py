@@ -1,0 +1,133 @@
+"""gunicorn, as production runs it, on a free loopback port, against given databases."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from django.db import connections
+
+ROOT = Path(__file__).resolve().parents[2]
+METRICS_TOKEN = "test-metrics-token-0123456789"
+GUNICORN_CMD = (sys.executable, "-m", "gunicorn", "saas.wsgi", "-c", "saas/gunicorn.conf.py")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(alias: str, *, port: int | None = None, name: str | None = None) -> str:
+    """A URL for the alias's current database (the test database under pytest)."""
+    params = connections[alias].settings_dict
+    auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
+    return f"postgres://{auth}@{params['HOST']}:{port or params['PORT']}/{name or params['NAME']}"
+
+
+@dataclass
+class Gunicorn:
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    env: dict[str, str] = field(repr=False)
+
+    def url(self, path: str = "/") -> str:
+        """Loopback URL; the tenant is chosen by the Host header (`headers(host)`)."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def headers(self, host: str, **extra: str) -> dict[str, str]:
+        """*.localhost does not resolve everywhere, so requests go to 127.0.0.1 with this Host."""
+        return {"Host": f"{host}:{self.port}", **extra}
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid and fields[0] not in ("Z", "X"):  # not dead or reaped
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def wait_for_workers(self, count: int, *, gone: int | None = None, timeout_s: float = 30) -> list[int]:
+        """Wait until `count` live workers run (and worker `gone` is not one of them)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            pids = self.worker_pids()
+            if len(pids) >= count and gone not in pids:
+                return pids
+            time.sleep(0.1)
+        raise AssertionError(f"gunicorn did not reach {count} workers:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+
+@contextmanager
+def gunicorn(
+    *,
+    database_url: str,
+    stats_database_url: str,
+    log_dir: Path,
+    workers: int = 2,
+    threads: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Gunicorn]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DB_NAME", "PROMETHEUS_MULTIPROC_DIR")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="saas.settings.test",
+        DATABASE_URL=database_url,
+        STATS_DATABASE_URL=stats_database_url,
+        PORT=str(port),
+        WEB_CONCURRENCY=str(workers),
+        GUNICORN_THREADS=str(threads),
+        METRICS_TOKEN=METRICS_TOKEN,
+        **(extra_env or {}),
+    )
+    log_path = log_dir / f"gunicorn-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*GUNICORN_CMD, "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Gunicorn(port=port, process=process, log_path=log_path, env=env)
+    try:
+        _wait_until_serving(server)
+        server.wait_for_workers(workers)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _wait_until_serving(server: Gunicorn, timeout_s: float = 45) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            if requests.get(server.url("/healthz"), timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"gunicorn did not become healthy:\n{server.log()}")

@@ -1,0 +1,242 @@
+"""Routing from the in-process table: no query on a warm request, changes seen on the next
+request (in this process at once, in others within TENANT_CACHE_TTL_S), unknown hosts
+answered from memory, and search_path kept right with TENANT_LIMIT_SET_CALLS.
+
+Tests that check caching run in autocommit (django_db_blocker) on committed data: a table
+read inside a transaction is never kept, by design."""
+
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import Client as HttpClient
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from tenants.models import Domain
+from tenants.routing import RouteCache, route_cache
+from tenants.services import domain_add, domain_remove, domain_set_primary, tenant_reactivate, tenant_suspend
+
+from .conftest import gunicorn
+
+
+def _tenant_lookups(queries) -> list[str]:
+    return [q["sql"] for q in queries if "tenants_domain" in q["sql"] or "tenants_client" in q["sql"]]
+
+
+def _set_calls(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SET SEARCH_PATH")]
+
+
+def test_limit_set_calls_is_on():
+    assert settings.TENANT_LIMIT_SET_CALLS is True
+
+
+def test_warm_tenant_request_has_no_tenant_lookup_and_one_set(tenants, django_db_blocker):
+    acme = tenants["acme"]
+    with django_db_blocker.unblock():
+        client = acme.login()
+        assert client.get("/").status_code == 200  # warms the routing table
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/")
+        connection.set_schema_to_public()
+    assert response.status_code == 200
+    assert b"Acme Corporation" in response.content
+    assert _tenant_lookups(captured) == []
+    assert len(_set_calls(captured)) <= 1, [q["sql"] for q in captured]
+    # The page's own queries (session, user, tasks) did run, in acme's schema.
+    assert len(captured) > 1
+
+
+def test_random_subdomain_flood_is_answered_from_memory(tenants, django_db_blocker):
+    with django_db_blocker.unblock():
+        assert HttpClient(HTTP_HOST="acme.localhost").get("/accounts/login/").status_code == 200
+        loads = route_cache.loads_from_db
+        hosts = [f"{uuid.uuid4().hex[:12]}.localhost" for _ in range(200)]
+        hosts += [f"{uuid.uuid4().hex[:8]}.evil.example" for _ in range(50)]
+        with CaptureQueriesContext(connection) as captured:
+            statuses = {HttpClient(HTTP_HOST=host).get("/").status_code for host in hosts}
+    assert statuses == {404}
+    assert len(captured) == 0, [q["sql"] for q in captured]
+    assert route_cache.loads_from_db == loads
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("ACME.LOCALHOST", 200),
+        ("acme.localhost:8000", 200),
+        ("acme.localhost.", 200),
+        ("Acme.Localhost.:8443", 200),
+        # Only exact registered domains route; www. is not stripped.
+        ("www.acme.localhost", 404),
+        ("acme.localhost..", 404),
+        ("acme.localhost:port", 404),
+        ("acme..localhost", 404),
+        ("acme.localhost/evil", 404),
+    ],
+)
+def test_host_normalisation(acme, host, status):
+    response = HttpClient(HTTP_HOST=host).get("/accounts/login/")
+    assert response.status_code == status
+    if status == 200:
+        assert b"Sign in to Acme Corporation" in response.content
+    else:
+        assert b"There is no organisation at this address" in response.content
+        assert b"Acme" not in response.content
+
+
+def test_domain_changes_take_effect_on_next_request(committed_tenants, django_db_blocker):
+    tenant = committed_tenants("dom")
+    custom = f"tasks.{tenant.slug}-corp.example"
+    with django_db_blocker.unblock():
+        own = HttpClient(HTTP_HOST=f"{tenant.slug}.localhost")
+        assert own.get("/accounts/login/").status_code == 200  # warm
+        assert HttpClient(HTTP_HOST=custom).get("/accounts/login/").status_code == 404
+
+        domain = domain_add(tenant=tenant, domain=custom.upper() + ".")
+        assert domain.domain == custom and not domain.is_primary
+        page = HttpClient(HTTP_HOST=custom).get("/accounts/login/")
+        assert page.status_code == 200 and f"Sign in to {tenant.name}".encode() in page.content
+
+        domain_set_primary(domain=domain)
+        assert list(
+            Domain.objects.filter(tenant=tenant, is_primary=True).values_list("domain", flat=True)
+        ) == [custom]
+        old = Domain.objects.get(domain=f"{tenant.slug}.localhost")
+        domain_remove(domain=old)
+        assert own.get("/accounts/login/").status_code == 404
+        assert HttpClient(HTTP_HOST=custom).get("/accounts/login/").status_code == 200
+
+
+def test_suspension_takes_effect_on_next_request_and_keeps_data(committed_tenants, django_db_blocker):
+    tenant = committed_tenants("susp")
+    with django_db_blocker.unblock():
+        client = HttpClient(HTTP_HOST=f"{tenant.slug}.localhost")
+        assert client.get("/accounts/login/").status_code == 200  # warm
+        tenant_suspend(tenant=tenant, reason="unpaid")
+        for path in ("/", "/accounts/login/", "/admin/", "/static/css/app.css"):
+            response = client.get(path)
+            assert response.status_code == 423, path
+            assert b"This organisation is suspended" in response.content
+        with schema_context(tenant.schema_name):
+            assert User.objects.filter(email=f"owner@{tenant.slug}.example").exists()
+        tenant_reactivate(tenant=tenant)
+        assert client.get("/accounts/login/").status_code == 200
+
+
+def test_rolled_back_domain_is_never_served(acme, django_db_blocker):
+    """Reading the table inside a transaction must not keep rows that are then rolled back."""
+    host = f"rollback-{uuid.uuid4().hex[:6]}.acme-corp.example"
+
+    class Rollback(Exception):
+        pass
+
+    with django_db_blocker.unblock():
+        assert HttpClient(HTTP_HOST="acme.localhost").get("/accounts/login/").status_code == 200
+        with pytest.raises(Rollback), transaction.atomic():
+            domain_add(tenant=acme.tenant, domain=host)
+            assert HttpClient(HTTP_HOST=host).get("/accounts/login/").status_code == 200
+            raise Rollback
+        assert HttpClient(HTTP_HOST=host).get("/accounts/login/").status_code == 404
+
+
+def test_shared_copy_spares_the_database_and_changes_retire_it(tenants, django_db_blocker):
+    shared = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    now = [0.0]
+    with override_settings(CACHES={**settings.CACHES, "routes_test": shared}), django_db_blocker.unblock():
+        first = RouteCache(ttl_s=5, shared_alias="routes_test", clock=lambda: now[0])
+        second = RouteCache(ttl_s=5, shared_alias="routes_test", clock=lambda: now[0])
+        assert first.lookup("acme.localhost").tenant().slug == "acme"
+        assert second.lookup("globex.localhost").tenant().slug == "globex"
+        assert (first.loads_from_db, second.loads_from_db) == (1, 0)  # the second read the shared copy
+        assert second.lookup("nope.localhost") is None
+
+        first.changed()  # autocommit: the commit hook runs at once and bumps the version
+        now[0] += 5  # the second process's table is now as old as the TTL
+        second.lookup("acme.localhost")
+        assert second.loads_from_db == 1  # the old shared copy was not used
+
+
+def _current_schema() -> str:
+    # A new cursor each time, as the ORM does: django-tenants sets the path when one is opened.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        return cursor.fetchone()[0]
+
+
+def test_search_path_is_restated_after_savepoint_rollback(acme, globex):
+    class Boom(Exception):
+        pass
+
+    connection.set_tenant(acme.tenant)
+    assert _current_schema() == "acme"
+    with pytest.raises(Boom), transaction.atomic():
+        connection.set_tenant(globex.tenant)
+        assert _current_schema() == "globex"
+        raise Boom
+    # PostgreSQL undid the SET with the savepoint; the connection still says globex.
+    assert connection.schema_name == "globex"
+    assert _current_schema() == "globex"
+
+    with pytest.raises(Boom), transaction.atomic():
+        assert _current_schema() == "globex"  # the path is cached: no new SET inside
+        raise Boom
+    assert _current_schema() == "globex"
+    connection.set_tenant(acme.tenant)
+    assert _current_schema() == "acme"
+
+
+def test_search_path_is_restated_after_rollback(tenants, django_db_blocker):
+    with django_db_blocker.unblock():
+        transaction.set_autocommit(False)
+        try:
+            connection.set_tenant(tenants["globex"].tenant)
+            assert _current_schema() == "globex"
+            transaction.rollback()
+            assert _current_schema() == "globex"
+            transaction.rollback()
+        finally:
+            transaction.set_autocommit(True)
+            connection.set_schema_to_public()
+
+
+def test_changes_reach_another_process_within_ttl(committed_tenants, django_db_blocker):
+    """gunicorn with two workers (two processes, each with its own table) and a 1 s TTL."""
+    ttl_s = 1.0
+    tenant = committed_tenants("xproc")
+    custom = f"app.{tenant.slug}-corp.example"
+    own = f"{tenant.slug}.localhost"
+    with gunicorn(workers=2, TENANT_CACHE_TTL_S=str(ttl_s)) as server:
+        for _ in range(6):  # both workers load their tables
+            assert server.get(own)[0] == 200
+            assert server.get(custom)[0] == 404
+
+        def seen_everywhere(host: str, status: int) -> float:
+            """Seconds from the change to the first request answered `status`; then every
+            worker keeps answering it."""
+            started = time.monotonic()
+            while True:
+                sent = time.monotonic()
+                if server.get(host)[0] == status:
+                    break
+                assert sent - started < ttl_s + 5, f"{host} never answered {status}"
+                time.sleep(0.05)
+            elapsed = sent - started
+            time.sleep(ttl_s)  # every worker's table is now newer than the change
+            assert {server.get(host)[0] for _ in range(8)} == {status}
+            return elapsed
+
+        with django_db_blocker.unblock():
+            domain_add(tenant=tenant, domain=custom)
+        assert seen_everywhere(custom, 200) <= ttl_s + 1.0  # + one poll on a busy machine
+
+        with django_db_blocker.unblock():
+            tenant_suspend(tenant=tenant)
+        assert seen_everywhere(own, 423) <= ttl_s + 1.0
+        _status, body = server.get(own)
+        assert "This organisation is suspended" in body

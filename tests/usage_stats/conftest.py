@@ -1,0 +1,105 @@
+"""Fixtures for the stats pipeline: read the stats test database on a separate autocommit
+connection (the flusher commits on its own connection, so the test's transaction never
+holds its rows), and take that database offline for real."""
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import pytest
+from django.db import connections
+from psycopg2 import sql as pg_sql
+
+STATS_ALIAS = "stats"
+
+
+class StatsDB:
+    def __init__(self) -> None:
+        params = connections[STATS_ALIAS].settings_dict
+        self.name = params["NAME"]
+        assert self.name.startswith("test"), self.name
+        self._params = {
+            "dbname": self.name,
+            "user": params["USER"],
+            "password": params["PASSWORD"],
+            "host": params["HOST"],
+            "port": params["PORT"],
+            "connect_timeout": 5,
+        }
+
+    def _connect(self, dbname: str | None = None):
+        conn = psycopg2.connect(**{**self._params, "dbname": dbname or self.name})
+        conn.autocommit = True
+        return conn
+
+    def rows(self, query: str, params=None) -> list[tuple]:
+        conn = self._connect()
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(query, params)
+                return cursor.fetchall() if cursor.description else []
+        finally:
+            conn.close()
+
+    def count(self, where: str, params=None) -> int:
+        return self.rows(f"SELECT count(*) FROM usage_event WHERE {where}", params)[0][0]
+
+    def wait_count(self, where: str, params, expected: int, timeout_s: float = 10.0) -> int:
+        """Poll until `expected` rows match (the flusher writes in the background)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = self.count(where, params)
+            if found >= expected or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+    @contextmanager
+    def outage(self) -> Iterator[None]:
+        """The database really refuses connections: ALLOW_CONNECTIONS false and every
+        backend terminated (from a superuser connection to `postgres`)."""
+        admin = self._connect("postgres")
+        name = pg_sql.Identifier(self.name)
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(pg_sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [self.name],
+                )
+            yield
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute(pg_sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))
+            admin.close()
+
+
+@pytest.fixture
+def stats_db(tenants) -> StatsDB:
+    return StatsDB()
+
+
+@pytest.fixture
+def marker() -> str:
+    """A tenant value no other test uses, to find this test's events."""
+    return f"t{uuid.uuid4().hex[:20]}"
+
+
+@pytest.fixture
+def collector_factory() -> Iterator[Callable[..., object]]:
+    """Collectors with test-sized limits, writing to the stats test database; stopped after."""
+    from usage_stats.collector import Collector
+
+    made = []
+
+    def make(**options):
+        options.setdefault("manage_partitions", False)
+        collector = Collector(**options)
+        made.append(collector)
+        return collector
+
+    yield make
+    for collector in made:
+        collector.stop(timeout_s=5)

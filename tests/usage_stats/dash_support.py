@@ -1,0 +1,217 @@
+"""Known events for the rollup and dashboard tests: written straight into the stats
+database, and the aggregates they should produce, computed here in plain Python."""
+
+import datetime as dt
+import json
+import math
+import random
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import psycopg2
+from django.db import connections
+from psycopg2.extras import execute_values
+
+from usage_stats import histogram
+
+COLUMNS = (
+    "event_id, occurred_at, tenant, user_id, event, route, method, status, latency_ms, tokens, properties"
+)
+
+
+@dataclass
+class Ev:
+    tenant: str
+    occurred_at: dt.datetime
+    event: str = "request"
+    route: str | None = "task_list"
+    method: str | None = "GET"
+    status: int | None = 200
+    latency_ms: float | None = 10.0
+    tokens: int | None = None
+    user_id: int | None = None
+    properties: dict | None = None
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def is_error(self) -> bool:
+        failed = bool(self.properties) and self.properties.get("failed") is True
+        return (self.status is not None and self.status >= 500) or failed
+
+    def row(self) -> tuple:
+        return (
+            self.event_id,
+            self.occurred_at,
+            self.tenant,
+            self.user_id,
+            self.event,
+            self.route,
+            self.method,
+            self.status,
+            self.latency_ms,
+            self.tokens,
+            json.dumps(self.properties) if self.properties is not None else None,
+        )
+
+
+def unique_tenant(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def insert(events: list[Ev], *, conn=None) -> None:
+    """Insert through the test's stats connection (rolled back with the test) or through
+    a given psycopg2 connection."""
+    if conn is None:
+        with connections["stats"].cursor() as cursor:
+            execute_values(
+                cursor.cursor, f"INSERT INTO usage_event ({COLUMNS}) VALUES %s", [e.row() for e in events]
+            )
+    else:
+        with conn.cursor() as cursor:
+            execute_values(
+                cursor, f"INSERT INTO usage_event ({COLUMNS}) VALUES %s", [e.row() for e in events]
+            )
+
+
+def stats_connect(*, autocommit: bool):
+    """A separate psycopg2 connection to the stats test database."""
+    params = connections["stats"].settings_dict
+    conn = psycopg2.connect(
+        dbname=params["NAME"],
+        user=params["USER"],
+        password=params["PASSWORD"],
+        host=params["HOST"],
+        port=params["PORT"],
+        connect_timeout=5,
+    )
+    conn.autocommit = autocommit
+    return conn
+
+
+def random_events(
+    rng: random.Random, *, tenants: list[str], base: dt.datetime, hours: int, n: int
+) -> list[Ev]:
+    kinds = [
+        ("request", "task_list", "GET"),
+        ("request", "task_detail", "GET"),
+        ("request", "task_create", "POST"),
+        ("api.call", "api:list", "GET"),
+        ("task.created", None, None),
+        ("ai.summary", "ai_summary", None),
+    ]
+    events = []
+    for _ in range(n):
+        event, route, method = rng.choice(kinds)
+        http = method is not None
+        events.append(
+            Ev(
+                tenant=rng.choice(tenants),
+                occurred_at=base + dt.timedelta(seconds=rng.uniform(0, hours * 3600 - 1)),
+                event=event,
+                route=route,
+                method=method,
+                status=rng.choice([200, 200, 200, 201, 302, 404, 500, 503]) if http else None,
+                latency_ms=rng.lognormvariate(3.5, 1.2) if http or event == "ai.summary" else None,
+                tokens=rng.randint(1, 5000) if event == "ai.summary" else None,
+                user_id=rng.choice([None, 1, 2, 3, 4, 5, 6, 7]),
+                properties=rng.choice(
+                    [None, {"failed": True}, {"failed": False}, {"failed": "true"}, {"x": 1}]
+                )
+                if not http
+                else None,
+            )
+        )
+    return events
+
+
+def hour_of(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def raw_events(tenants: list[str]) -> list[Ev]:
+    """What the events table holds for these tenants (latency as stored: float4)."""
+    conn = stats_connect(autocommit=True)
+    try:
+        return _raw_events(conn, tenants)
+    finally:
+        conn.close()
+
+
+def raw_events_in_transaction(tenants: list[str]) -> list[Ev]:
+    """The same through the test's own stats connection (sees its uncommitted rows)."""
+    return _raw_events(connections["stats"], tenants)
+
+
+def _raw_events(conn, tenants: list[str]) -> list[Ev]:
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {COLUMNS} FROM usage_event WHERE tenant = ANY(%s)",
+            [tenants],
+        )
+        rows = cursor.fetchall()
+    events = []
+    for eid, occurred_at, tenant, user_id, event, route, method, status, latency, tokens, props in rows:
+        if isinstance(props, str):
+            props = json.loads(props)
+        events.append(
+            Ev(
+                tenant=tenant,
+                occurred_at=occurred_at,
+                event=event,
+                route=route,
+                method=method,
+                status=status,
+                latency_ms=latency,
+                tokens=tokens,
+                user_id=user_id,
+                properties=props,
+                event_id=str(eid),
+            )
+        )
+    return events
+
+
+@dataclass
+class Agg:
+    events: int = 0
+    requests: int = 0
+    errors: int = 0
+    tokens: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, ev: Ev) -> None:
+        self.events += 1
+        self.requests += ev.event == "request"
+        self.errors += ev.is_error
+        self.tokens += ev.tokens or 0
+        if ev.latency_ms is not None:
+            self.latencies.append(ev.latency_ms)
+
+    @property
+    def hist(self) -> list[int] | None:
+        if not self.latencies:
+            return None
+        counts = [0] * histogram.BUCKETS
+        for latency in self.latencies:
+            counts[histogram.bucket_index(latency)] += 1
+        return counts
+
+
+def aggregate(events: list[Ev], key) -> dict:
+    groups: dict = defaultdict(Agg)
+    for ev in events:
+        groups[key(ev)].add(ev)
+    return dict(groups)
+
+
+def nearest_rank(values: list[float], q: float) -> float:
+    """The smallest value with at least q of all values at or below it."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered) - 1e-9))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def assert_within_one_bucket(estimate: float, true_value: float) -> None:
+    low, high = histogram.bucket_range(histogram.bucket_index(true_value))
+    assert low <= estimate <= high, (estimate, true_value, low, high)

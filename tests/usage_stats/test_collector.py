@@ -1,0 +1,236 @@
+"""The collector against the real stats database: flush triggers, the queue bound,
+hostile input, retries that must not double count."""
+
+import time
+
+import pytest
+
+import usage_stats
+from usage_stats import collector as collector_module
+
+pytestmark = pytest.mark.django_db(databases=["default", "stats"])
+
+
+def test_size_triggered_flush_writes_when_the_batch_is_full(collector_factory, stats_db, marker):
+    collector = collector_factory(batch_size=50, flush_interval_s=3600)
+    for i in range(49):
+        collector.record("test.size", tenant=marker, tokens=i)
+    time.sleep(0.5)
+    assert stats_db.count("tenant = %s", [marker]) == 0, "49 events and an hour's interval: no flush yet"
+
+    collector.record("test.size", tenant=marker, tokens=49)
+
+    assert stats_db.wait_count("tenant = %s", [marker], 50) == 50
+    assert collector.snapshot()["written_total"] == 50
+    tokens = [row[0] for row in stats_db.rows("SELECT tokens FROM usage_event WHERE tenant = %s", [marker])]
+    assert sorted(tokens) == list(range(50))
+
+
+def test_time_triggered_flush_writes_a_lone_event_after_the_interval(collector_factory, stats_db, marker):
+    collector = collector_factory(batch_size=1_000_000, flush_interval_s=0.3)
+    started = time.monotonic()
+    collector.record("test.time", tenant=marker, route="tasks:list")
+
+    assert stats_db.wait_count("tenant = %s", [marker], 1) == 1
+    assert time.monotonic() - started >= 0.3
+    snap = collector.snapshot()
+    assert snap["written_total"] == 1
+    assert snap["queued"] == 0
+    assert snap["last_flush_at"] is not None
+    assert snap["flush_latency_ms"] is not None
+
+
+def test_a_full_queue_drops_new_events_and_counts_them_exactly(collector_factory, stats_db, marker):
+    collector = collector_factory(queue_max=100, batch_size=1_000_000, flush_interval_s=3600)
+    for i in range(160):
+        collector.record("test.full", tenant=marker, tokens=i)
+
+    snap = collector.snapshot()
+    assert snap["dropped_total"] == {"queue_full": 60, "db_error": 0, "invalid": 0}
+    assert snap["queued"] == 100
+
+    assert collector.flush(timeout_s=10)
+    # The oldest 100 are kept: a full queue refuses new events, it never evicts queued ones.
+    tokens = [row[0] for row in stats_db.rows("SELECT tokens FROM usage_event WHERE tenant = %s", [marker])]
+    assert sorted(tokens) == list(range(100))
+    assert collector.snapshot()["written_total"] == 100
+
+
+def test_record_defaults_the_tenant_to_the_connection_schema_outside_a_request(stats_db, marker):
+    usage_stats.record("test.default_tenant", route=marker)
+    assert usage_stats.flush()
+    assert stats_db.rows("SELECT tenant, user_id FROM usage_event WHERE route = %s", [marker]) == [
+        ("public", None)
+    ]
+
+
+HOSTILE = [
+    'it\'s "quoted"',
+    "'); DROP TABLE usage_event; --",
+    "\\N",
+    "back\\slash\\.",
+    "tab\there\nnew\rline",
+    "$$; SELECT pg_sleep(10); $$",
+    "ünïcødé ✓ 🚀",
+]
+
+
+def test_hostile_strings_are_stored_verbatim_never_executed(stats_db, marker):
+    for i, text in enumerate(HOSTILE):
+        usage_stats.record(
+            text[:64],
+            tenant=f"{marker}{text}"[:63],
+            route=text,
+            method=text[:10],
+            user_id=i,
+            properties={"text": text, text: [text]},
+        )
+    assert usage_stats.flush()
+
+    rows = stats_db.rows(
+        "SELECT user_id, tenant, event, route, method, properties FROM usage_event"
+        " WHERE tenant LIKE %s ORDER BY user_id",
+        [f"{marker}%"],
+    )
+    assert [row[0] for row in rows] == list(range(len(HOSTILE)))
+    for (_, tenant, event, route, method, properties), text in zip(rows, HOSTILE, strict=True):
+        assert (tenant, event, route, method) == (f"{marker}{text}"[:63], text[:64], text, text[:10])
+        assert properties == {"text": text, text: [text]}
+    assert stats_db.rows("SELECT to_regclass('usage_event') IS NOT NULL") == [(True,)]
+
+
+INVALID = [
+    {"event": "x" * 1_000_000},  # 1 MB event name
+    {"route": "r" * 1_000_000},
+    {"tenant_override": "t" * 64},
+    {"route": "nul\x00byte"},
+    {"event": "nul\x00"},
+    {"method": "'); DROP TABLE usage_event; --"},  # longer than 10 characters
+    {"properties": {"big": "p" * 1_000_000}},
+    {"properties": {"nul": "a\x00b"}},
+    {"properties": {"nan": float("nan")}},
+    {"properties": {"obj": object()}},
+    {"properties": ["not", "a", "dict"]},
+    {"route": "lone \ud800 surrogate"},
+    {"status": "200"},
+    {"status": 70000},
+    {"user_id": "1; DROP TABLE usage_event"},
+    {"user_id": True},
+    {"user_id": 2**70},
+    {"latency_ms": float("inf")},
+    {"latency_ms": -1},
+    {"tokens": 2**40},
+    {"event": ""},
+    {"event": None},
+]
+
+
+def test_invalid_fields_are_rejected_whole_and_counted(stats_db, marker):
+    collector = collector_module.collector()
+    usage_stats.flush()
+    invalid_before = collector.snapshot()["dropped_total"]["invalid"]
+    for case in INVALID:
+        fields = {"event": "test.invalid", "tenant": marker}
+        fields.update(case)
+        if "tenant_override" in fields:
+            fields["tenant"] = fields.pop("tenant_override")
+        event = fields.pop("event")
+        usage_stats.record(event, **fields)
+    usage_stats.record("test.valid", tenant=marker)
+    assert usage_stats.flush()
+
+    assert collector.snapshot()["dropped_total"]["invalid"] - invalid_before == len(INVALID)
+    # Nothing half-written: only the one valid event of this tenant is stored.
+    assert stats_db.rows("SELECT event FROM usage_event WHERE tenant = %s", [marker]) == [("test.valid",)]
+    assert stats_db.count("tenant = %s", ["t" * 63]) == 0
+
+
+def test_record_never_raises_even_with_nonsense_arguments(marker):
+    usage_stats.record(None)  # type: ignore[arg-type]
+    usage_stats.record(b"bytes", tenant=object())  # type: ignore[arg-type]
+    usage_stats.record("test.kwargs", tenant=marker, properties={1: {2: {3: "deep"}}})
+    assert usage_stats.flush()
+
+
+def test_a_retried_batch_whose_first_copy_committed_is_not_counted_twice(collector_factory, stats_db, marker):
+    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, start_thread=False)
+    for i in range(20):
+        collector.record("test.retry", tenant=marker, tokens=i)
+    collector._take_batch()
+    batch = collector._pending
+    assert collector._write_pending()  # committed...
+    assert stats_db.count("tenant = %s", [marker]) == 20
+
+    # ...but say the acknowledgement never arrived: the same batch, with the same event ids,
+    # comes around again, now with five more events.
+    for i in range(20, 25):
+        collector.record("test.retry", tenant=marker, tokens=i)
+    collector._take_batch()
+    extra = collector._pending
+    collector._finish_serialising(extra)
+    retried = collector_module._Batch([])
+    retried.items = None
+    retried.lines = batch.lines + extra.lines
+    retried.size = len(retried.lines)
+    retried.maybe_committed = True
+    collector._pending = retried
+    assert collector._write_pending()
+
+    assert stats_db.count("tenant = %s", [marker]) == 25
+    tokens = [row[0] for row in stats_db.rows("SELECT tokens FROM usage_event WHERE tenant = %s", [marker])]
+    assert sorted(tokens) == list(range(25))
+    assert collector.snapshot()["duplicates_skipped_total"] == 20
+
+
+def test_the_plain_copy_path_falls_back_when_ids_already_exist(collector_factory, stats_db, marker):
+    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, start_thread=False)
+    for i in range(10):
+        collector.record("test.dup", tenant=marker, tokens=i)
+    collector._take_batch()
+    batch = collector._pending
+    assert collector._write_pending()
+
+    # The same lines through the fast path: the unique violation sends them to ON CONFLICT.
+    again = collector_module._Batch([])
+    again.items, again.lines, again.size = None, list(batch.lines), len(batch.lines)
+    collector._pending = again
+    assert not collector._write_pending()  # unique violation: retry on the safe path
+    assert collector._write_pending()
+    assert stats_db.count("tenant = %s", [marker]) == 10
+
+
+def test_a_row_postgres_rejects_is_isolated_and_counted(collector_factory, stats_db, marker):
+    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, start_thread=False)
+    for i in range(9):
+        collector.record("test.bisect", tenant=marker, tokens=i)
+    collector._take_batch()
+    batch = collector._pending
+    collector._finish_serialising(batch)
+    fields = batch.lines[4].split(b"\t")
+    fields[0] = b"not-a-uuid"  # passes nothing in Python; PostgreSQL refuses it
+    batch.lines.insert(4, b"\t".join(fields))
+    batch.size += 1
+
+    assert collector._write_pending()
+    assert stats_db.count("tenant = %s", [marker]) == 9
+    assert collector.snapshot()["dropped_total"]["invalid"] == 1
+
+
+def test_snapshot_has_the_documented_keys():
+    snap = usage_stats.collector.snapshot()
+    for key in (
+        "enabled",
+        "alive",
+        "pid",
+        "queued",
+        "queued_total",
+        "written_total",
+        "dropped_total",
+        "flush_latency_ms",
+        "flush_latency_p50_ms",
+        "last_error",
+        "last_flush_at",
+    ):
+        assert key in snap
+    assert set(snap["dropped_total"]) == {"queue_full", "db_error", "invalid"}
+    assert snap["alive"] is True

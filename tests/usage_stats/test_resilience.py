@@ -1,0 +1,181 @@
+"""The stats database goes away for real; a process forks; a server gets SIGTERM mid-burst.
+No request fails and no event is lost."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+import usage_stats
+from usage_stats.collector import collector
+
+pytestmark = pytest.mark.django_db(databases=["default", "stats"])
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_ARGS = ["--preload", "--graceful-timeout", "20", "--bind"]  # preload: fork after import
+
+
+def test_an_unreachable_stats_database_fails_no_request_and_loses_no_event(acme, globex, stats_db, marker):
+    assert usage_stats.flush()
+    since = timezone.now()
+    dropped_before = dict(collector().snapshot()["dropped_total"])
+    statuses = []
+    with stats_db.outage():
+        for i in range(30):
+            tenant = acme if i % 2 else globex
+            statuses.append(tenant.client().get("/accounts/login/").status_code)
+            usage_stats.record("test.outage", tenant=marker, tokens=i)
+        # The flusher really cannot write: it keeps the events and reports why.
+        assert not usage_stats.flush(timeout_s=1.5)
+        snap = collector().snapshot()
+        assert snap["queued"] >= 60
+        assert "connections" in (snap["last_error"] or "") or "terminat" in (snap["last_error"] or "")
+
+    assert statuses == [200] * 30, "no request may fail while the stats database is down"
+    assert usage_stats.flush(timeout_s=30)
+    assert stats_db.count("tenant = %s", [marker]) == 30
+    assert (
+        stats_db.count("event = 'request' AND route = 'accounts:login' AND occurred_at >= %s", [since]) == 30
+    )
+    assert collector().snapshot()["dropped_total"] == dropped_before
+
+
+def test_a_forked_child_writes_its_own_events_and_not_its_parents(stats_db, marker):
+    assert usage_stats.flush()
+    for i in range(5):
+        usage_stats.record("test.fork.parent", tenant=marker, tokens=i)
+    pid = os.fork()
+    if pid == 0:  # the child: its own flusher, its own connection
+        code = 1
+        try:
+            for i in range(40):
+                usage_stats.record("test.fork.child", tenant=marker, tokens=i)
+            snap = collector().snapshot()
+            ok = usage_stats.flush(timeout_s=20) and snap["pid"] == os.getpid() and snap["queued_total"] == 40
+            code = 0 if ok else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+    assert usage_stats.flush()
+    assert stats_db.count("tenant = %s AND event = 'test.fork.child'", [marker]) == 40
+    assert stats_db.count("tenant = %s AND event = 'test.fork.parent'", [marker]) == 5
+    # The parent's connection survived the child's exit.
+    usage_stats.record("test.fork.after", tenant=marker)
+    assert usage_stats.flush()
+    assert stats_db.count("tenant = %s AND event = 'test.fork.after'", [marker]) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(port: int, host: str, path: str, timeout: float = 5.0) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _database_url(alias: str) -> str:
+    params = connections[alias].settings_dict
+    return (
+        f"postgres://{params['USER']}:{params['PASSWORD']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+    )
+
+
+def test_sigterm_during_a_burst_loses_no_event(acme, stats_db):
+    """gunicorn (--preload), one worker, events held in memory (no size or time flush): SIGTERM makes
+    the worker flush everything it recorded before it exits."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "saas.settings.test",
+        "DATABASE_URL": _database_url("default"),
+        "STATS_DATABASE_URL": _database_url("stats"),
+        "USAGE_STATS_FLUSH_INTERVAL_S": "3600",
+        "USAGE_STATS_BATCH_SIZE": "1000000",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "4",
+    }
+    env.pop("TEST_DB_NAME", None)
+    since = timezone.now()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "saas.wsgi",
+            "-c",
+            "saas/gunicorn.conf.py",
+            *GUNICORN_ARGS,
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    host = f"acme.{settings.BASE_DOMAIN}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if _get(port, f"readiness.{settings.BASE_DOMAIN}", "/", timeout=1) == 404:
+                    break  # an unknown host: answered, and never recorded
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            assert server.poll() is None, server.stderr.read().decode()
+            time.sleep(0.2)
+
+        served = []
+        stop = threading.Event()
+
+        def burst():
+            while not stop.is_set():
+                try:
+                    served.append(_get(port, host, "/accounts/login/"))
+                except OSError:
+                    return  # the server has stopped listening
+
+        workers = [threading.Thread(target=burst) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        while len(served) < 60:
+            time.sleep(0.01)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+    assert server.returncode == 0, server.stderr.read().decode()[-2000:]
+    ok = served.count(200)
+    assert ok >= 60 and set(served) == {200}
+    written = stats_db.count(
+        "tenant = 'acme' AND event = 'request' AND route = 'accounts:login' AND occurred_at >= %s", [since]
+    )
+    # Every response the clients got was recorded and written before the worker exited
+    # (plus at most one request per client thread that was served as the signal landed).
+    assert ok <= written <= ok + 3

@@ -1,0 +1,75 @@
+"""`manage.py stats_generate --events N --days D`: synthetic usage across the tenants."""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants.models import Client
+from usage_stats.synthetic import events_exist, events_generate
+
+from ._progress import ProgressBar
+
+MAX_EVENTS = 100_000_000
+MAX_DAYS = 3660
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill the stats database with realistic synthetic events across the existing tenants "
+        "(run stats_rollup afterwards to see them on the dashboards)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--events", type=int, required=True, help="how many events")
+        parser.add_argument("--days", type=int, default=30, help="spread over the last D days")
+        parser.add_argument(
+            "--tenant",
+            action="append",
+            default=[],
+            help="a tenant schema (repeatable; default: every tenant)",
+        )
+        parser.add_argument(
+            "--big-share", type=float, default=0.5, help="share of events for the first tenant (0..1)"
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing if the stats database holds any event (make run)",
+        )
+
+    def handle(
+        self, *args, events: int, days: int, tenant: list[str], big_share: float, if_empty: bool, **options
+    ):
+        if not 1 <= events <= MAX_EVENTS:
+            raise CommandError(f"--events must be between 1 and {MAX_EVENTS:,}.")
+        if not 1 <= days <= MAX_DAYS:
+            raise CommandError(f"--days must be between 1 and {MAX_DAYS}.")
+        if not 0 <= big_share < 1:
+            raise CommandError("--big-share must be at least 0 and below 1.")
+        known = list(
+            Client.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+            .order_by("created_at", "schema_name")
+            .values_list("schema_name", flat=True)
+        )
+        if tenant:
+            unknown = sorted(set(tenant) - set(known))
+            if unknown:
+                raise CommandError(f"Unknown tenant(s): {', '.join(unknown)}.")
+            known = tenant
+        if not known:
+            raise CommandError("There are no tenants yet: run `manage.py seed_demo` or provision one first.")
+        if if_empty and events_exist():
+            self.stdout.write("the stats database already holds events: nothing generated")
+            return
+        bar = ProgressBar(self.stdout, label="generating")
+        started = time.monotonic()
+        result = events_generate(
+            events=events, days=days, tenants=known, big_share=big_share, progress=bar.update
+        )
+        bar.finish()
+        self.stdout.write(
+            f"wrote {result.events:,} events for {result.tenants} tenant(s) "
+            f"from {result.start:%Y-%m-%d %H:%M} to {result.end:%Y-%m-%d %H:%M} UTC"
+            f" in {time.monotonic() - started:.1f} s"
+        )
