@@ -9,8 +9,10 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+
+import usage_stats
 
 from .models import ApiToken, User
 
@@ -60,7 +62,7 @@ def user_invite(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        return User.objects.create_user(
+        user = User.objects.create_user(
             email,
             password,
             full_name=full_name,
@@ -68,6 +70,13 @@ def user_invite(
             # Staff status opens the tenant admin login form; owners get it.
             is_staff=role == User.Role.OWNER,
         )
+        tenant, user_id = connection.schema_name, user.pk
+        transaction.on_commit(
+            lambda: usage_stats.record(
+                "user.signed_up", tenant=tenant, user_id=user_id, properties={"role": role, "via": "invite"}
+            )
+        )
+    return user
 
 
 def user_deactivate(*, actor: User, user: User) -> User:

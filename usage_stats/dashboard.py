@@ -51,21 +51,23 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+SIGNUP_EVENT = "user.signed_up"
+
+
 def dashboard_build(
     *,
     period: Period,
     tenant: str | None = None,
-    schemas: list[str] | None = None,
     tenant_link: Callable[[str], str] | None = None,
 ) -> Dashboard:
     """Every figure for `period`: all tenants when `tenant` is None (staff), else that
-    tenant only. `schemas` are the tenant schemas whose new people count as signups."""
+    tenant only. Signups are `user.signed_up` events, so they come from rollups too."""
     totals = selectors.usage_totals(period=period, tenant=tenant)
     series = selectors.usage_series(period=period, tenant=tenant)
     events = selectors.usage_events_by_type(period=period, tenant=tenant)
     routes = selectors.usage_latency_by_route(period=period, tenant=tenant)
     active_users = selectors.usage_active_users(period=period, tenant=tenant)
-    signups = selectors.signups_count(period=period, schemas=schemas or [])
+    signups = sum(figures.events for name, figures in events if name == SIGNUP_EVENT)
     labels = [period.bucket_label(i) for i in range(len(period.edges))]
     ticks = [period.tick_label(i) for i in range(len(period.edges))]
     per = "hour" if period.bucket == "hour" else "day"

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, connections, transaction
-from psycopg2 import sql as pgsql
+from django.db import connections, transaction
 
 from . import histogram, sql
 from .periods import Period, month_spans
@@ -225,31 +224,3 @@ def tenant_schemas() -> list[str]:
         .order_by("schema_name")
         .values_list("schema_name", flat=True)
     )
-
-
-def signups_count(*, period: Period, schemas: list[str]) -> int:
-    """People who joined any of the given tenant schemas in the period (one query; schemas
-    without a users table, say one being provisioned or already dropped, are skipped)."""
-    if not schemas:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)"
-            " AND to_regclass(quote_ident(nspname) || '.accounts_user') IS NOT NULL",
-            [list(schemas)],
-        )
-        schemas = sorted(row[0] for row in cursor.fetchall())
-    if not schemas:
-        return 0
-    parts = [
-        pgsql.SQL(
-            "SELECT count(*) AS n FROM {users} WHERE date_joined >= %(start)s AND date_joined < %(end)s"
-        ).format(users=pgsql.Identifier(schema, "accounts_user"))
-        for schema in schemas
-    ]
-    query = pgsql.SQL("SELECT coalesce(sum(n), 0) FROM ({parts}) AS per_schema").format(
-        parts=pgsql.SQL(" UNION ALL ").join(parts)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query, {"start": period.start, "end": period.end})
-        return int(cursor.fetchone()[0])

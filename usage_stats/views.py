@@ -120,7 +120,6 @@ def _dashboard_response(
     *,
     template: str,
     tenant: str | None,
-    schemas: list[str],
     context: dict,
     tenant_link=None,
 ) -> HttpResponse:
@@ -136,7 +135,7 @@ def _dashboard_response(
             return render(request, template, context, status=400)
         return _raw_csv(tenant=tenant, form=form, filename=_filename(scope, "events-raw", form))
     rollup_refresh()
-    dashboard = dashboard_build(period=form.period, tenant=tenant, schemas=schemas, tenant_link=tenant_link)
+    dashboard = dashboard_build(period=form.period, tenant=tenant, tenant_link=tenant_link)
     if export:
         if export not in dashboard.tables:
             context["export_error"] = f"There is no table called {export!r} to export."
@@ -159,7 +158,6 @@ def tenant_usage(request: HttpRequest) -> HttpResponse:
         request,
         template="usage_stats/tenant_usage.html",
         tenant=tenant,
-        schemas=[tenant],
         context={},
     )
 
@@ -179,7 +177,6 @@ def staff_usage(request: HttpRequest) -> HttpResponse:
         request,
         template="usage_stats/admin_usage.html",
         tenant=None,
-        schemas=selectors.tenant_schemas(),
         context={**admin.site.each_context(request), "title": "Usage"},
         tenant_link=lambda name: reverse("admin:usage_tenant", args=[name]),
     )
@@ -188,13 +185,11 @@ def staff_usage(request: HttpRequest) -> HttpResponse:
 def staff_tenant_usage(request: HttpRequest, tenant: str) -> HttpResponse:
     """One tenant's usage (drill-down from the staff dashboard)."""
     _staff_only_on_public()
-    schemas = selectors.tenant_schemas()
-    if tenant not in schemas:
+    if tenant not in selectors.tenant_schemas():
         raise Http404("No such tenant.")
     return _dashboard_response(
         request,
         template="usage_stats/admin_usage.html",
         tenant=tenant,
-        schemas=[tenant],
         context={**admin.site.each_context(request), "title": f"Usage of {tenant}"},
     )

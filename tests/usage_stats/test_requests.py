@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 import usage_stats
+from accounts.models import User
 from tasks_app.models import Task
 from tenants.services import tenant_provision
 from usage_stats.collector import collector
@@ -117,3 +118,27 @@ def test_provisioning_a_tenant_records_tenant_created_and_signed_up(
         ("tenant.created",),
         ("user.signed_up",),
     ]
+
+
+def test_sign_in_and_invite_record_their_events(acme, stats_db, django_capture_on_commit_callbacks):
+    since = timezone.now()
+    client = acme.client()
+    response = client.post("/accounts/login/", {"username": acme.owner_email, "password": acme.password})
+    assert response.status_code == 302
+    email = f"invited-{uuid.uuid4().hex[:8]}@acme.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/members/invite/",
+            {"email": email, "full_name": "", "role": "member", "password": "a-long-enough-passphrase-42"},
+        )
+    assert response.status_code == 201
+    assert usage_stats.flush()
+
+    with schema_context("acme"):
+        invited_id = User.objects.get(email=email).pk
+    events = stats_db.rows(
+        "SELECT event, user_id FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s"
+        " AND event LIKE 'user.%%' ORDER BY occurred_at",
+        [since],
+    )
+    assert events == [("user.signed_in", acme.owner().pk), ("user.signed_up", invited_id)]
