@@ -160,6 +160,9 @@ class _Serializer:
         self._id_counter = 0
         self._second = -1
         self._second_text = ""
+        # (tenant, event, route, method) -> their escaped, tab-joined COPY text. Routes are
+        # URL names, so the distinct combinations are few; the bound guards odd callers.
+        self._labels: dict[tuple, str] = {}
 
     def _timestamp(self, ts: float) -> str:
         second = int(ts)
@@ -189,15 +192,17 @@ class _Serializer:
             if len(props) > sql.MAX_PROPERTIES_BYTES or "\\u0000" in props:  # jsonb refuses \u0000
                 raise InvalidEvent("properties too large or NUL")
             props = _copy_escape(props)
+        key = (tenant, event, route, method)
+        try:
+            labels = self._labels[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value, rejected below
+            labels = self._labels_text(tenant, event, route, method)
         self._id_counter += 1
         fields = (
             f"{self._id_prefix}{0x8000000000000000 | self._id_counter:016x}",  # RFC 9562 variant bits
             self._timestamp(ts),
-            _text(tenant, sql.MAX_TENANT_LEN, required=True),
+            labels,
             _int(user_id, -_INT8, _INT8),
-            _text(event, sql.MAX_EVENT_LEN, required=True),
-            _text(route, sql.MAX_ROUTE_LEN),
-            _text(method, sql.MAX_METHOD_LEN),
             _int(status, 0, 32767),
             latency,
             _int(tokens, -_INT4, _INT4),
@@ -207,6 +212,24 @@ class _Serializer:
             return ("\t".join(fields) + "\n").encode("utf-8")
         except UnicodeEncodeError as exc:  # lone surrogates
             raise InvalidEvent("not UTF-8") from exc
+
+    def _labels_text(self, tenant: Any, event: Any, route: Any, method: Any) -> str:
+        text = "\t".join(
+            (
+                _text(tenant, sql.MAX_TENANT_LEN, required=True),
+                _text(event, sql.MAX_EVENT_LEN, required=True),
+                _text(route, sql.MAX_ROUTE_LEN),
+                _text(method, sql.MAX_METHOD_LEN),
+            )
+        )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates: never cache a line that cannot encode
+            raise InvalidEvent("not UTF-8") from exc
+        if len(self._labels) >= 4096:
+            self._labels.clear()
+        self._labels[(tenant, event, route, method)] = text
+        return text
 
 
 class _LineSource:
@@ -502,10 +525,12 @@ class Collector:
         with self._write_lock:
             if self._pending is not None:
                 return
-            queue = self._queue
-            n = min(len(queue), self.batch_size)
-            items = [queue.popleft() for _ in range(n)]
+            # Popping and counting happen under the lock flush() reads them with, or a flush
+            # could see the events neither queued nor taken and return before they are written.
             with self._state_lock:
+                queue = self._queue
+                n = min(len(queue), self.batch_size)
+                items = [queue.popleft() for _ in range(n)]
                 self._pending = _Batch(items)
                 self.taken_total += n
 
