@@ -588,7 +588,11 @@ EXPORT_EVENTS = sql.SQL(
 DASH_SESSION_SETUP = sql.SQL("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'")
 
 # --- Synthetic events (stats_generate, make bench) ----------------------------------
-EVENTS_EXIST = sql.SQL("SELECT EXISTS (SELECT 1 FROM {events})").format(events=EVENTS_TABLE)
+# "Is there any usage yet?": request events, real or synthetic. Domain events such as
+# tenant.created (written while seeding the demo tenants) do not make a dashboard look alive.
+EVENTS_EXIST = sql.SQL("SELECT EXISTS (SELECT 1 FROM {events} WHERE event = 'request')").format(
+    events=EVENTS_TABLE
+)
 
 # Rows first..last of `total`, spread evenly over [start, end) and then, within each UTC
 # day, pushed towards the afternoon; one tenant has `big_share` of the rows and the rest

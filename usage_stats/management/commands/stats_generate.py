@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="do nothing if the stats database holds any event (make run)",
+            help="do nothing if the stats database already holds request events (make run)",
         )
 
     def handle(
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         if not known:
             raise CommandError("There are no tenants yet: run `manage.py seed_demo` or provision one first.")
         if if_empty and events_exist():
-            self.stdout.write("the stats database already holds events: nothing generated")
+            self.stdout.write("the stats database already holds request events: nothing generated")
             return
         bar = ProgressBar(self.stdout, label="generating")
         started = time.monotonic()
