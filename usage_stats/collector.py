@@ -4,6 +4,11 @@ that writes batches with COPY into the `stats` database on its own connection.
 `record()` costs the calling thread a tuple and a deque append; validation and
 serialisation happen on the flusher thread. Nothing here raises into a request.
 
+Memory bound: the queue (`queue_max` events) plus at most two batches taken off it: the
+one being written and the next, serialised ahead while PostgreSQL ingests the first. A
+batch keeps its COPY lines until it is settled (retries reuse them); a write joins them
+into one buffer for its duration.
+
 Loss bound: events live in memory until their batch is committed. A clean exit, a
 SIGTERM through gunicorn (`worker_exit`) or `atexit` flushes within SHUTDOWN_TIMEOUT_S;
 SIGKILL or a crash loses what is in memory (at most the queue, normally one flush
@@ -17,14 +22,13 @@ import contextlib
 import contextvars
 import json
 import logging
-import math
 import os
 import random
 import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +49,8 @@ COPY_CHUNK_BYTES = 1 << 16
 DROP_REASONS = ("queue_full", "db_error", "invalid")
 _INT4 = 2**31 - 1
 _INT8 = 2**63 - 1
+_UUID_VARIANT = 1 << 63  # RFC 9562 variant bits of the event_id's counter half
+_NULL = "\\N"  # COPY text NULL
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
@@ -123,7 +129,7 @@ def _text(value: Any, max_len: int, *, required: bool = False) -> str:
     if value is None:
         if required:
             raise InvalidEvent("missing")
-        return "\\N"
+        return _NULL
     if not isinstance(value, str) or len(value) > max_len or (required and not value):
         raise InvalidEvent("bad text")
     return _copy_escape(value)
@@ -138,11 +144,21 @@ def _copy_escape(value: str) -> str:
 
 
 def _int(value: Any, low: int, high: int) -> str:
-    if value is None:
-        return "\\N"
     if type(value) is not int or not low <= value <= high:
         raise InvalidEvent("bad int")
     return str(value)
+
+
+def _properties_text(properties: Any) -> str:
+    if not isinstance(properties, dict):
+        raise InvalidEvent("properties must be a dict")
+    try:
+        props = json.dumps(properties, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidEvent("properties not JSON") from exc
+    if len(props) > sql.MAX_PROPERTIES_BYTES or "\\u0000" in props:  # jsonb refuses \u0000
+        raise InvalidEvent("properties too large or NUL")
+    return _copy_escape(props)
 
 
 class _Serializer:
@@ -164,52 +180,36 @@ class _Serializer:
         # URL names, so the distinct combinations are few; the bound guards odd callers.
         self._labels: dict[tuple, str] = {}
 
-    def _timestamp(self, ts: float) -> str:
-        second = int(ts)
-        if second != self._second:
-            self._second = second
-            self._second_text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
-        return f"{self._second_text}.{int((ts - second) * 1e6):06d}+00"
-
     def line(self, item: tuple) -> bytes:
-        """One COPY line, or InvalidEvent (nothing half-written)."""
+        """One COPY line, or InvalidEvent (nothing half-written). The flusher's hot loop:
+        one f-string, no helper calls for the common values."""
         ts, event, tenant, user_id, route, method, status, latency_ms, tokens, properties = item
         if latency_ms is None:
-            latency = "\\N"
-        elif type(latency_ms) in (int, float) and math.isfinite(latency_ms) and 0 <= latency_ms < 1e9:
+            latency = _NULL
+        elif type(latency_ms) in (int, float) and 0 <= latency_ms < 1e9:  # NaN and infinities fail
             latency = repr(float(latency_ms))
         else:
             raise InvalidEvent("bad latency")
-        if properties is None:
-            props = "\\N"
-        else:
-            if not isinstance(properties, dict):
-                raise InvalidEvent("properties must be a dict")
-            try:
-                props = json.dumps(properties, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-            except (TypeError, ValueError, RecursionError) as exc:
-                raise InvalidEvent("properties not JSON") from exc
-            if len(props) > sql.MAX_PROPERTIES_BYTES or "\\u0000" in props:  # jsonb refuses \u0000
-                raise InvalidEvent("properties too large or NUL")
-            props = _copy_escape(props)
-        key = (tenant, event, route, method)
+        props = _NULL if properties is None else _properties_text(properties)
         try:
-            labels = self._labels[key]
+            labels = self._labels[(tenant, event, route, method)]
         except (KeyError, TypeError):  # TypeError: an unhashable value, rejected below
             labels = self._labels_text(tenant, event, route, method)
+        second = int(ts)
+        if second != self._second:  # timestamps cost a strftime once per second
+            self._second = second
+            self._second_text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
         self._id_counter += 1
-        fields = (
-            f"{self._id_prefix}{0x8000000000000000 | self._id_counter:016x}",  # RFC 9562 variant bits
-            self._timestamp(ts),
-            labels,
-            _int(user_id, -_INT8, _INT8),
-            _int(status, 0, 32767),
-            latency,
-            _int(tokens, -_INT4, _INT4),
-            props,
+        text = (
+            # The variant bit keeps the counter's hex 16 digits long without padding.
+            f"{self._id_prefix}{_UUID_VARIANT | self._id_counter:x}\t"
+            f"{self._second_text}.{str(int((ts - second) * 1e6) + 1_000_000)[1:]}+00\t{labels}\t"
+            f"{_NULL if user_id is None else _int(user_id, -_INT8, _INT8)}\t"
+            f"{_NULL if status is None else _int(status, 0, 32767)}\t{latency}\t"
+            f"{_NULL if tokens is None else _int(tokens, -_INT4, _INT4)}\t{props}\n"
         )
         try:
-            return ("\t".join(fields) + "\n").encode("utf-8")
+            return text.encode()
         except UnicodeEncodeError as exc:  # lone surrogates
             raise InvalidEvent("not UTF-8") from exc
 
@@ -251,17 +251,39 @@ class _LineSource:
         return b"".join(parts)
 
 
+class _SendThenPrepare:
+    """A file-like object for copy_expert: the whole batch in one read, so psycopg2 hands
+    it to the socket in one call (each call releases the GIL, and taking it back from a
+    busy thread can cost a switch interval while PostgreSQL waits). The next read, once
+    the data is sent, runs `after_sent`: Python works while PostgreSQL ingests."""
+
+    def __init__(self, data: bytes, after_sent: Callable[[], None]) -> None:
+        self._data = data
+        self._after_sent: Callable[[], None] | None = after_sent
+
+    def read(self, size: int = -1) -> bytes:
+        data, self._data = self._data, b""
+        if not data and self._after_sent is not None:
+            after_sent, self._after_sent = self._after_sent, None
+            after_sent()
+        return data
+
+
 class _Batch:
-    """Events taken off the queue; serialised lazily on first write, kept for retries."""
+    """Events taken off the queue, serialised once (ahead of their write when the flusher
+    is busy); the lines are kept for retries."""
 
     def __init__(self, items: list[tuple]) -> None:
-        self.items: list[tuple] | None = items
+        self.items: list[tuple] | None = items  # None once serialised into `lines`
         self.lines: list[bytes] = []
-        self.stream: Iterator[bytes] | None = None  # the one serialising pass, once started
         self.size = len(items)
         self.attempts = 0
         self.failures_non_transient = 0
         self.maybe_committed = False  # a COPY whose outcome we never heard
+
+    def uncounted(self) -> int:
+        """Events of this batch in no counter yet (serialising counts the invalid ones)."""
+        return self.size if self.items is not None else len(self.lines)
 
 
 class Collector:
@@ -305,7 +327,8 @@ class Collector:
         self._stop_deadline = 0.0
         self._conn = None
         self._serializer = _Serializer()
-        self._pending: _Batch | None = None
+        self._pending: _Batch | None = None  # the batch being written (or retried)
+        self._next: _Batch | None = None  # taken and serialised while _pending is written
         self._partitions_checked_at = 0.0
         # Counters (the flusher writes them; snapshot() reads them).
         self.taken_total = 0  # events taken off the queue into a batch
@@ -350,14 +373,17 @@ class Collector:
                 elif tenant is None:
                     tenant = _default_tenant()
             queue = self._queue
+            size = len(queue)
             # Appends from several threads may overshoot the bound by a few; drops are exact.
-            if len(queue) >= self.queue_max:
+            if size >= self.queue_max:
                 with self._drop_lock:
                     self.dropped["queue_full"] += 1
                 return
             queue.append(
                 (time.time(), event, tenant, user_id, route, method, status, latency_ms, tokens, properties)
             )
+            if size == self.batch_size - 1:  # a full batch: write it now, not at the next idle tick
+                self._wake.set()
         except Exception:  # the caller's request matters more than one event
             try:
                 with self._drop_lock:
@@ -429,10 +455,11 @@ class Collector:
         # is reported lost too, so nothing can vanish without a count.
         locked = self._write_lock.acquire(timeout=0.5)
         try:
-            lost = len(self._queue) + (self._pending.size if self._pending is not None else 0)
+            batches = [b for b in (self._pending, self._next) if b is not None]
+            lost = len(self._queue) + sum(b.uncounted() for b in batches)
+            self._pending = self._next = None
             if lost:
                 self._queue.clear()
-                self._pending = None
                 self._count_dropped("db_error", lost)
                 logger.error("usage_stats: %d events not written before shutdown: %s", lost, self.last_error)
             if locked:
@@ -449,8 +476,8 @@ class Collector:
         if self.enabled and not self._started:
             self.start()  # a worker that has recorded nothing yet still has a live flusher
         latencies = list(self.flush_latencies_ms)
-        pending = self._pending
-        queued = len(self._queue) + (pending.size if pending is not None else 0)
+        taken = (self._pending, self._next)
+        queued = len(self._queue) + sum(batch.size for batch in taken if batch is not None)
         return {
             "enabled": self.enabled,
             "alive": self._thread_alive(),
@@ -491,18 +518,14 @@ class Collector:
                             delay = min(delay, max(0.0, self._stop_deadline - time.monotonic()))
                         self._sleep(delay)
                     continue
-                queue = self._queue
-                size = len(queue)
-                draining = self._stopping or self._drain_requests > 0
-                if size and (
-                    draining or size >= self.batch_size or time.time() - queue[0][0] >= self.flush_interval_s
-                ):
+                if self._next is not None or self._batch_due():
                     self._take_batch()
                     continue
                 if self._stopping:
                     return
                 self._maybe_manage_partitions()
-                if size:
+                queue = self._queue
+                if queue:
                     age = time.time() - queue[0][0]
                     self._sleep(min(IDLE_TICK_S, max(0.0, self.flush_interval_s - age)))
                 else:
@@ -521,18 +544,49 @@ class Collector:
         ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(attempt, 16))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
+    def _batch_due(self) -> bool:
+        queue = self._queue
+        size = len(queue)
+        return size > 0 and (
+            self._stopping
+            or self._drain_requests > 0
+            or size >= self.batch_size
+            or time.time() - queue[0][0] >= self.flush_interval_s
+        )
+
     def _take_batch(self) -> None:
+        """The batch serialised ahead, if any, becomes the pending one; else the queue's head."""
         with self._write_lock:
             if self._pending is not None:
                 return
-            # Popping and counting happen under the lock flush() reads them with, or a flush
-            # could see the events neither queued nor taken and return before they are written.
             with self._state_lock:
-                queue = self._queue
-                n = min(len(queue), self.batch_size)
-                items = [queue.popleft() for _ in range(n)]
-                self._pending = _Batch(items)
-                self.taken_total += n
+                if self._next is not None:
+                    self._pending, self._next = self._next, None
+                else:
+                    self._pending = self._pop_batch()
+
+    def _pop_batch(self) -> _Batch:
+        # Popping and counting happen under the lock flush() reads them with (callers hold
+        # _state_lock), or a flush could see the events neither queued nor taken and return
+        # before they are written.
+        queue = self._queue
+        n = min(len(queue), self.batch_size)
+        items = [queue.popleft() for _ in range(n)]
+        self.taken_total += n
+        return _Batch(items)
+
+    def _serialise_ahead(self) -> None:
+        """Runs once a COPY's data is sent (under _write_lock): take and serialise the next
+        batch while PostgreSQL ingests this one, so the next COPY starts with rows ready."""
+        try:
+            if self._next is not None or not self._batch_due():
+                return
+            with self._state_lock:
+                batch = self._next = self._pop_batch()
+            self._serialise(batch)
+        except Exception as exc:  # never fail the COPY in flight; the write path finishes it
+            self.last_error = f"serialise ahead: {type(exc).__name__}: {exc}"
+            logger.exception("usage_stats: serialising ahead failed")
 
     def _settle(self, batch: _Batch, *, written: int = 0, duplicates: int = 0) -> None:
         with self._progress:
@@ -551,39 +605,30 @@ class Collector:
         """Write on the calling thread (no flusher alive: shutdown, or a dead thread)."""
         while time.monotonic() < deadline:
             if self._pending is None:
-                if not self._queue:
+                if not self._queue and self._next is None:
                     return
                 self._take_batch()
             if not self._write_pending():
                 time.sleep(min(self._backoff_s(1), max(0.0, deadline - time.monotonic())))
 
-    def _lines(self, batch: _Batch) -> Iterable[bytes]:
-        """The batch's COPY lines: serialised lazily on the first pass, replayed after."""
-        if batch.items is None:
-            return batch.lines
-        if batch.stream is None:
-            batch.stream = self._serialise(batch)
-        return batch.stream
-
-    def _serialise(self, batch: _Batch) -> Iterator[bytes]:
-        serializer = self._serializer
+    def _serialise(self, batch: _Batch) -> None:
+        """Turn the batch's events into COPY lines (under _write_lock: one serialiser)."""
+        items = batch.items
+        if items is None:
+            return
+        line = self._serializer.line
+        lines = []
         invalid = 0
-        for item in batch.items:
+        for item in items:
             try:
-                line = serializer.line(item)
+                lines.append(line(item))
             except Exception:
                 invalid += 1
-                continue
-            batch.lines.append(line)
-            yield line
-        batch.items = None
+        batch.lines, batch.items = lines, None
         if invalid:  # settled with the batch, as dropped
             self._count_dropped("invalid", invalid)
 
-    def _finish_serialising(self, batch: _Batch) -> None:
-        if batch.items is not None:
-            for _ in self._lines(batch):
-                pass
+    _finish_serialising = _serialise  # the name the tests use
 
     def _write_pending(self) -> bool:
         """One attempt at the pending batch. True when it is settled."""
@@ -598,12 +643,12 @@ class Collector:
             try:
                 raw = self._connection()
                 if batch.maybe_committed:
-                    self._finish_serialising(batch)
+                    self._serialise(batch)
                     written, duplicates = self._insert_skipping_duplicates(raw, batch.lines)
                 else:
                     written, duplicates = self._copy_resilient(raw, batch), 0
             except Exception as exc:
-                self._finish_serialising(batch)
+                self._serialise(batch)
                 self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:500]}"
                 if _is_transient(exc):
                     # The COPY may have committed before the connection broke: the retry must
@@ -628,12 +673,13 @@ class Collector:
 
     def _copy_resilient(self, raw, batch: _Batch) -> int:
         """COPY the batch; if PostgreSQL rejects some row's data, find it by bisection."""
+        self._serialise(batch)
         try:
+            source = _SendThenPrepare(b"".join(batch.lines), self._serialise_ahead)
             with raw.cursor() as cursor:
-                cursor.copy_expert(sql.COPY_EVENTS, _LineSource(self._lines(batch)), size=COPY_CHUNK_BYTES)
+                cursor.copy_expert(sql.COPY_EVENTS, source, size=COPY_CHUNK_BYTES)
             return len(batch.lines)
         except Exception as exc:
-            self._finish_serialising(batch)
             if not _is_data_error(exc):
                 raise
             return self._copy_bisect(raw, batch.lines)
