@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 
 logger = logging.getLogger(__name__)
 
-CheckState = Literal["ok", "fail", "unknown", "disabled"]
+CheckState = Literal["ok", "fail", "disabled"]
 HEALTHZ_PATHS = frozenset({"/healthz", "/healthz/"})
 
 
@@ -32,10 +32,8 @@ def database_check(*, alias: str) -> CheckState:
 
 def collector_check() -> CheckState:
     """ "fail" only when the collector is enabled and its thread is dead."""
-    try:
-        from usage_stats.collector import snapshot
-    except ImportError:
-        return "unknown"
+    from usage_stats.collector import snapshot
+
     try:
         state = snapshot()
     except Exception:

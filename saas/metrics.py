@@ -104,10 +104,8 @@ _last_totals: dict[str, float] = {}
 
 
 def _collector_snapshot() -> dict[str, Any] | None:
-    try:
-        from usage_stats.collector import snapshot
-    except ImportError:
-        return None
+    from usage_stats.collector import snapshot
+
     try:
         return snapshot()
     except Exception:  # a broken collector must not break the request being counted

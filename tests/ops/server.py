@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +81,7 @@ def gunicorn(
     workers: int = 2,
     threads: int = 1,
     extra_env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[Gunicorn]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DB_NAME", "PROMETHEUS_MULTIPROC_DIR")}
@@ -97,7 +98,7 @@ def gunicorn(
     log_path = log_dir / f"gunicorn-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*GUNICORN_CMD, "--bind", f"127.0.0.1:{port}"],
+            [*GUNICORN_CMD, *extra_args, "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT,
             env=env,
             stdout=log,

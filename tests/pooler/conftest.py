@@ -12,7 +12,9 @@ import pytest
 from django.db import connections
 from django_tenants.utils import schema_context
 
-from .support import LOOPBACK_HOSTS, POOL_SIZE, ROOT, PgBouncer, Probe, free_port, main_and_stats_ports
+from tests.ops.server import free_port
+
+from .support import LOOPBACK_HOSTS, POOL_SIZE, ROOT, PgBouncer, Probe, main_and_stats_ports
 
 
 @pytest.fixture(scope="session")

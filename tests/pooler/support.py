@@ -1,28 +1,18 @@
 """PgBouncer, probe data and gunicorn helpers for the pooler tests."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 from django.db import connections
+
+from tests.ops.server import gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 POOL_SIZE = 2
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -94,52 +84,12 @@ def gunicorn_through(pgbouncer: PgBouncer, *, pooler: str, tmp_dir: Path) -> Ite
     """gunicorn (2 workers x 4 threads: 8 requests at once, each thread its own database
     connection) whose main and stats databases are reached only through PgBouncer.
     `pooler` is DB_POOLER: "pgbouncer-transaction", or "" for stock django-tenants."""
-    port = free_port()
-    log_path = tmp_dir / f"gunicorn-{pooler or 'stock'}-{port}.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "saas.settings.test",
-        "DATABASE_URL": pgbouncer.url("default"),
-        "STATS_DATABASE_URL": pgbouncer.url("stats"),
-        "DB_POOLER": pooler,
-        "CONN_MAX_AGE": "60",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable, "-m", "gunicorn", "saas.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-        "--timeout", "30", "--graceful-timeout", "5",
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = AppServer(port=port, log_path=log_path)
-    try:
-        _wait_until_serving(process, port, server)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def _wait_until_serving(process: subprocess.Popen, port: int, server: AppServer) -> None:
-    import http.client
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{server.log_tail()}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz", headers={"Host": "localhost"})
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-            conn.close()
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"gunicorn did not become healthy on port {port}:\n{server.log_tail()}")
+    with gunicorn(
+        database_url=pgbouncer.url("default"),
+        stats_database_url=pgbouncer.url("stats"),
+        log_dir=tmp_dir,
+        workers=2,
+        threads=4,
+        extra_env={"DB_POOLER": pooler, "CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING"},
+    ) as server:
+        yield AppServer(port=server.port, log_path=server.log_path)

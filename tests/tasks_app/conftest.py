@@ -15,7 +15,7 @@ def globex_member(globex):
 
 @pytest.fixture(scope="session")
 def _live_server(tenants):
-    from .live import live_server
+    from tests.live import live_server
 
     with live_server() as server:
         yield server

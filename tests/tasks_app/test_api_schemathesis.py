@@ -17,8 +17,7 @@ import requests
 from accounts.services import api_token_create
 from tenants.services import tenant_provision
 from tests.conftest import PASSWORD
-
-from .live import committed
+from tests.live import committed
 
 pytestmark = pytest.mark.live
 

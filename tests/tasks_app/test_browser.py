@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.live import CHROMIUM, chromium
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 
 pytestmark = [
@@ -20,18 +20,12 @@ pytestmark = [
 
 @pytest.fixture
 def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread; the test itself
     # makes no database calls, the server threads do.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _sign_in(page, live, host: str, email: str) -> None:

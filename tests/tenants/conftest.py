@@ -2,10 +2,7 @@
 and a real gunicorn serving the test database."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
+import tempfile
 import urllib.error
 import urllib.request
 import uuid
@@ -15,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from tenants.models import Client
 from tenants.selectors import tenant_get
 from tenants.services import tenant_delete, tenant_provision
 from tests.conftest import PASSWORD
+from tests.ops.server import database_url
+from tests.ops.server import gunicorn as ops_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,13 +52,6 @@ def committed_tenants(tenants, django_db_blocker) -> Iterator[Callable[[str], Cl
                 tenant_delete(tenant=tenant, confirm_slug=slug)
 
 
-def database_url(alias: str) -> str:
-    params = connections[alias].settings_dict
-    return (
-        f"postgres://{params['USER']}:{params['PASSWORD']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
-    )
-
-
 def subprocess_env(**overrides: str) -> dict[str, str]:
     """Environment for a child process that uses this test run's databases."""
     env = {
@@ -87,48 +79,14 @@ class Server:
             return exc.code, exc.read().decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(*, workers: int = 2, **env: str) -> Iterator[Server]:
     """gunicorn on a free loopback port, serving this run's test database."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "saas.wsgi",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=subprocess_env(**env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    server = Server(port=port)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                server.get("readiness.localhost")
-                break
-            except OSError:
-                assert process.poll() is None, process.stderr.read().decode()[-2000:]
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with ops_gunicorn(
+        database_url=database_url("default"),
+        stats_database_url=database_url("stats"),
+        log_dir=Path(tempfile.mkdtemp(prefix="tenants-gunicorn-")),
+        workers=workers,
+        extra_env={"USAGE_STATS_ENABLED": "false", **env},
+    ) as server:
+        yield Server(port=server.port)

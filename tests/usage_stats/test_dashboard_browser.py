@@ -5,36 +5,21 @@ checks that the charts are drawn with data points and hover titles, and saves sc
 import datetime as dt
 import os
 import re
-import sys
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connections
 from django_tenants.utils import schema_context
 
 from tests.conftest import PASSWORD
+from tests.live import CHROMIUM, chromium, committed, live_server
 from usage_stats.rollup import rollup_run
 
 from .dash_support import Ev, insert, stats_connect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "usage"
 QUERY = "range=custom&start=2005-06-07&end=2005-06-08&tz=Europe%2FBerlin"
 
@@ -44,58 +29,6 @@ pytestmark = [
     pytest.mark.django_db(databases=["default", "stats"]),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="`make test` installs chromium with apt"),
 ]
-
-
-class _QuietHandler(WSGIRequestHandler):
-    timeout = 5  # idle keep-alive connections end, so shutdown never hangs
-
-    def log_message(self, format, *args):
-        pass
-
-
-class _Server(ThreadedWSGIServer):
-    daemon_threads = False
-    block_on_close = True  # request threads (and their DB connections) end before the DB is dropped
-
-    def handle_error(self, request, client_address):
-        # Browsers closing or idling out keep-alive connections is normal here.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-@contextmanager
-def _live_server() -> Iterator[int]:
-    """The app in this process on a free loopback port; its threads see committed data only."""
-    server = _Server(("127.0.0.1", 0), _QuietHandler, allow_reuse_address=False)
-    server.set_app(WSGIHandler())
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-def _committed(fn):
-    """Run fn on a connection of its own (autocommit), so the live server sees the result."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(timeout=120)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 def _events() -> list[Ev]:
@@ -118,18 +51,12 @@ def _events() -> list[Ev]:
 
 @pytest.fixture
 def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread; database work happens in
     # other threads (setup) and in the server's threads.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -145,9 +72,9 @@ def staff_email(tenants):
         with schema_context(settings.PUBLIC_SCHEMA_NAME), connections["default"].cursor() as cursor:
             cursor.execute("DELETE FROM accounts_user WHERE email = %s", [email])
 
-    _committed(create)
+    committed(create)
     yield email
-    _committed(delete)
+    committed(delete)
 
 
 @pytest.fixture
@@ -157,7 +84,7 @@ def committed_usage(tenants):
         insert(_events(), conn=conn)
     finally:
         conn.close()
-    _committed(lambda: rollup_run(wait_s=10))
+    committed(lambda: rollup_run(wait_s=10))
 
 
 def _assert_charts(page) -> None:
@@ -170,7 +97,8 @@ def _assert_charts(page) -> None:
 
 
 def test_staff_and_tenant_dashboards_draw_charts(browser, tenants, committed_usage, staff_email):
-    with _live_server() as port:
+    with live_server() as server:
+        port = server.port
         base = f"http://{settings.BASE_DOMAIN}:{port}"
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         page = context.new_page()

@@ -3,27 +3,22 @@ No request fails and no event is lost."""
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 import usage_stats
+from tests.ops.server import database_url, gunicorn
 from usage_stats.collector import collector
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN_ARGS = ["--preload", "--graceful-timeout", "20", "--bind"]  # preload: fork after import
+GUNICORN_ARGS = ["--preload", "--graceful-timeout", "20"]  # preload: fork after import
 
 
 def test_an_unreachable_stats_database_fails_no_request_and_loses_no_event(acme, globex, stats_db, marker):
@@ -78,12 +73,6 @@ def test_a_forked_child_writes_its_own_events_and_not_its_parents(stats_db, mark
     assert stats_db.count("tenant = %s AND event = 'test.fork.after'", [marker]) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(port: int, host: str, path: str, timeout: float = 5.0) -> int:
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
     try:
@@ -93,58 +82,21 @@ def _get(port: int, host: str, path: str, timeout: float = 5.0) -> int:
         return exc.code
 
 
-def _database_url(alias: str) -> str:
-    params = connections[alias].settings_dict
-    return (
-        f"postgres://{params['USER']}:{params['PASSWORD']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
-    )
-
-
-def test_sigterm_during_a_burst_loses_no_event(acme, stats_db):
+def test_sigterm_during_a_burst_loses_no_event(acme, stats_db, tmp_path):
     """gunicorn (--preload), one worker, events held in memory (no size or time flush): SIGTERM makes
     the worker flush everything it recorded before it exits."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "saas.settings.test",
-        "DATABASE_URL": _database_url("default"),
-        "STATS_DATABASE_URL": _database_url("stats"),
-        "USAGE_STATS_FLUSH_INTERVAL_S": "3600",
-        "USAGE_STATS_BATCH_SIZE": "1000000",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "4",
-    }
-    env.pop("TEST_DB_NAME", None)
     since = timezone.now()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "saas.wsgi",
-            "-c",
-            "saas/gunicorn.conf.py",
-            *GUNICORN_ARGS,
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     host = f"acme.{settings.BASE_DOMAIN}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if _get(port, f"readiness.{settings.BASE_DOMAIN}", "/", timeout=1) == 404:
-                    break  # an unknown host: answered, and never recorded
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            assert server.poll() is None, server.stderr.read().decode()
-            time.sleep(0.2)
-
+    with gunicorn(
+        database_url=database_url("default"),
+        stats_database_url=database_url("stats"),
+        log_dir=tmp_path,
+        workers=1,
+        threads=4,
+        extra_env={"USAGE_STATS_FLUSH_INTERVAL_S": "3600", "USAGE_STATS_BATCH_SIZE": "1000000"},
+        extra_args=GUNICORN_ARGS,
+    ) as app:
+        port, server = app.port, app.process
         served = []
         stop = threading.Event()
 
@@ -165,12 +117,9 @@ def test_sigterm_during_a_burst_loses_no_event(acme, stats_db):
         stop.set()
         for worker in workers:
             worker.join(timeout=10)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+        log = app.log()
 
-    assert server.returncode == 0, server.stderr.read().decode()[-2000:]
+    assert server.returncode == 0, log
     ok = served.count(200)
     assert ok >= 60 and set(served) == {200}
     written = stats_db.count(

@@ -1,5 +1,5 @@
 """A real HTTP server for browser and API-fuzzing tests: Django's threaded WSGI
-server in this process, bound to a free loopback port.
+server in this process, bound to a free loopback port; and Debian's Chromium for them.
 
 Its request threads use their own database connections, so they only see
 committed data; live tests therefore commit what they create and use unique names.
@@ -10,13 +10,26 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connections
 
 T = TypeVar("T")
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless, as root, on a machine with no network beyond loopback: no sandbox, no
+# background connections Chromium would otherwise retry.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -84,3 +97,16 @@ def committed(fn: Callable[..., T], *args, **kwargs) -> T:
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (never a browser Playwright downloads)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
