@@ -28,6 +28,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import get_tenant_model, quote_schema_name, schema_exists
 
+from saas.progress import ProgressBar
 from tenants.migration_state import schemas_up_to_date
 from tenants.template import clone_script_cache_clear, template_schema_name
 
@@ -170,9 +171,12 @@ class Command(MigrateSchemasCommand):
             results = self._run_pool(args, child_options, pending, workers)
         else:
             results = (_migrate_one(args, child_options, "standard", s) for s in pending)
+        bar = ProgressBar(self.stdout, label="  migrating", unit="schemas")
         for done, (schema, error) in enumerate(results, start=1):
             self._record(summary, schema, error, verbosity)
-            self._progress(done, len(pending), verbosity)
+            if verbosity >= 1:
+                bar.update(done, len(pending))
+        bar.finish()
 
     def _run_pool(self, args, options, schemas: list[str], workers: int):
         # Same start method as django-tenants' MultiprocessingExecutor: fork, so workers
@@ -192,14 +196,3 @@ class Command(MigrateSchemasCommand):
         else:
             summary.failed[schema] = error
             self.stderr.write(f"  FAILED {schema}: {error}")
-
-    def _progress(self, done: int, total: int, verbosity: int) -> None:
-        if verbosity < 1:
-            return
-        if self.stdout.isatty():
-            self.stdout.write(f"\r  {done}/{total} schemas", ending="" if done < total else "\n")
-            self.stdout.flush()
-            return
-        step = max(1, total // 10)
-        if done % step == 0 or done == total:
-            self.stdout.write(f"  {done}/{total} schemas")

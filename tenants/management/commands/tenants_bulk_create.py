@@ -3,6 +3,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from saas.progress import ProgressBar
 from tenants.services import tenants_bulk_create
 
 from ._lifecycle import error_text
@@ -23,24 +24,18 @@ class Command(BaseCommand):
         if count < 1 or start < 0:
             raise CommandError("--count must be at least 1 and --start at least 0.")
         started = time.perf_counter()
-        tty = self.stdout.isatty()
-        step = max(1, count // 20)
+        bar = ProgressBar(self.stdout, label="provisioning", unit="tenants")
 
         def progress(done: int, total: int, slug: str) -> None:
-            if options["verbosity"] < 1:
-                return
-            bar = "#" * (30 * done // total)
-            line = f"[{bar:<30}] {done}/{total} tenants ({slug})"
-            if tty:
-                self.stdout.write("\r" + line, ending="\n" if done == total else "")
-                self.stdout.flush()
-            elif done % step == 0 or done == total:
-                self.stdout.write(line)
+            if options["verbosity"] >= 1:
+                bar.update(done, total)
 
         try:
             result = tenants_bulk_create(prefix=prefix, count=count, start=start, progress=progress)
         except ValidationError as exc:
             raise CommandError(error_text(exc)) from None
+        finally:
+            bar.finish()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"{len(result.created)} created, {len(result.existing)} already there, "

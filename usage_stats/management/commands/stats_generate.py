@@ -5,10 +5,9 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from saas.progress import ProgressBar
 from tenants.models import Client
 from usage_stats.synthetic import events_exist, events_generate
-
-from ._progress import ProgressBar
 
 MAX_EVENTS = 100_000_000
 MAX_DAYS = 3660

@@ -7,9 +7,10 @@ import time
 class ProgressBar:
     WIDTH = 30
 
-    def __init__(self, stream, *, label: str) -> None:
+    def __init__(self, stream, *, label: str, unit: str = "") -> None:
         self.stream = stream
         self.label = label
+        self.unit = f" {unit}" if unit else ""
         self.started = time.monotonic()
         self.last_tenth = -1
         self.drawn = False
@@ -20,7 +21,7 @@ class ProgressBar:
         filled = int(self.WIDTH * fraction)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         elapsed_s = time.monotonic() - self.started
-        line = f"{self.label} [{bar}] {done:,}/{total:,} ({fraction:.0%}, {elapsed_s:.1f} s)"
+        line = f"{self.label} [{bar}] {done:,}/{total:,}{self.unit} ({fraction:.0%}, {elapsed_s:.1f} s)"
         if self.tty:
             self.stream.write("\r" + line, ending="")
             self.stream.flush()
