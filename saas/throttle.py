@@ -40,6 +40,9 @@ DEFAULT_WINDOW_S = 900
 DEFAULT_VIEWS = ("accounts:login", "admin:login")
 _EMAIL_FIELDS = ("username", "email")
 _THROTTLED_ATTR = "_login_throttled"
+# Set once the middleware has found a sign-in POST's caller not throttled, so the
+# authentication backend does not run the same two queries again for that request.
+_CHECKED_EMAIL_ATTR = "_login_throttle_checked_email"
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -135,7 +138,8 @@ class ThrottledModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is not None:
             email = _normalise_email(username or kwargs.get("email"))
-            if _retry_after_for(request, email) > 0:
+            already_checked = getattr(request, _CHECKED_EMAIL_ATTR, None) == email
+            if not already_checked and _retry_after_for(request, email) > 0:
                 setattr(request, _THROTTLED_ATTR, True)
                 raise PermissionDenied("Too many failed sign-in attempts.")
         return super().authenticate(request, username=username, password=password, **kwargs)
@@ -166,4 +170,5 @@ class LoginThrottleMiddleware:
         retry_after = _retry_after_for(request, email)
         if retry_after > 0:
             return throttled_response(request, retry_after)
+        setattr(request, _CHECKED_EMAIL_ATTR, email)
         return None
