@@ -78,37 +78,12 @@ def _raw_csv(*, tenant: str, form: DashboardFilterForm, filename: str) -> Stream
 
     def rows():
         yield writer.writerow(RAW_COLUMNS)
-        for (
-            occurred_at,
-            event_id,
-            user_id,
-            event,
-            route,
-            method,
-            status,
-            latency,
-            tokens,
-            props,
-        ) in selectors.usage_events_export(tenant=tenant, period=form.period):
+        # Rows come in RAW_COLUMNS order: occurred_at first, properties last.
+        for occurred_at, *middle, props in selectors.usage_events_export(tenant=tenant, period=form.period):
             if props is not None and not isinstance(props, str):
                 props = json.dumps(props, separators=(",", ":"), sort_keys=True)
-            yield writer.writerow(
-                [
-                    _cell(value)
-                    for value in (
-                        occurred_at.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat(),
-                        event_id,
-                        user_id,
-                        event,
-                        route,
-                        method,
-                        status,
-                        latency,
-                        tokens,
-                        props,
-                    )
-                ]
-            )
+            cells = [occurred_at.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat(), *middle, props]
+            yield writer.writerow([_cell(value) for value in cells])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
