@@ -5,6 +5,7 @@ Its request threads use their own database connections, so they only see
 committed data; live tests therefore commit what they create and use unique names.
 """
 
+import functools
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -14,7 +15,8 @@ from typing import Any, TypeVar
 
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.db import connections
+
+from tests.ops.pg import in_fresh_thread
 
 T = TypeVar("T")
 
@@ -81,22 +83,7 @@ def committed(fn: Callable[..., T], *args, **kwargs) -> T:
     A test's own connection sits in a transaction that is rolled back; data the
     live server must see has to be committed on another connection.
     """
-    outcome: dict = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # re-raised in the caller's thread
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(timeout=60)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+    return in_fresh_thread(functools.partial(fn, *args, **kwargs))
 
 
 @contextmanager

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 import psycopg2
 import pytest
 from django.db import connections
-from psycopg2 import sql as pg_sql
+
+from tests.ops.pg import database_outage
 
 STATS_ALIAS = "stats"
 
@@ -58,22 +59,9 @@ class StatsDB:
     @contextmanager
     def outage(self) -> Iterator[None]:
         """The database really refuses connections: ALLOW_CONNECTIONS false and every
-        backend terminated (from a superuser connection to `postgres`)."""
-        admin = self._connect("postgres")
-        name = pg_sql.Identifier(self.name)
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(pg_sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = %s AND pid <> pg_backend_pid()",
-                    [self.name],
-                )
+        other backend terminated (from a superuser connection to `postgres`)."""
+        with database_outage(STATS_ALIAS):
             yield
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute(pg_sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))
-            admin.close()
 
 
 @pytest.fixture
