@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from saas.forms import form_errors_add
+
 from . import selectors, services
 from .forms import ApiTokenForm, EmailAuthenticationForm, InviteForm
 from .models import User
@@ -29,15 +31,6 @@ def owner_required(view: Callable) -> Callable:
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, field_messages in exc.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 class LoginView(auth_views.LoginView):
@@ -104,7 +97,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
         try:
             token, raw = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request, f"Created token “{token.name}”. Copy it now: it will not be shown again."
@@ -138,7 +131,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         try:
             person = services.user_invite(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             link = request.build_absolute_uri(
                 reverse("accounts:login") + "?" + urlencode({"email": person.email})

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
+from saas.forms import form_errors_add
 
 from . import selectors, services
 from .forms import TaskEditForm, TaskFilterForm, TaskForm
@@ -32,12 +33,6 @@ def _next_url(request: HttpRequest, default: str) -> str:
     ):
         return candidate
     return default
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    for field, field_messages in exc.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 @login_required
@@ -77,7 +72,7 @@ def task_create(request: HttpRequest) -> HttpResponse:
         try:
             task = services.task_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"Created “{task.title}”.")
             return redirect("task_list")
@@ -106,7 +101,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         try:
             services.task_update(actor=request.user, task=task, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"Saved “{task.title}”.")
             return HttpResponseRedirect(_next_url(request, reverse("task_list")))

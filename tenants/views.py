@@ -4,6 +4,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from saas.forms import form_errors_add
+
 from .forms import SignupForm
 from .services import tenant_provision
 
@@ -20,9 +22,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         try:
             result = tenant_provision(**form.cleaned_data)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                for message in messages:
-                    form.add_error(field if field in form.fields else None, message)
+            form_errors_add(form, exc)
         else:
             port = request.get_port()
             port_part = "" if port in ("80", "443") else f":{port}"

@@ -3,6 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tenants.services import tenant_provision
 
+from ._lifecycle import error_text
+
 
 class Command(BaseCommand):
     help = "Create a tenant: schema, primary domain <slug>.<BASE_DOMAIN> and an owner user."
@@ -19,13 +21,7 @@ class Command(BaseCommand):
                 slug=slug, name=name, owner_email=owner_email, owner_password=owner_password
             )
         except ValidationError as exc:
-            raise CommandError(_format_errors(exc)) from None
+            raise CommandError(error_text(exc)) from None
         self.stdout.write(
             self.style.SUCCESS(f"Created tenant {result.tenant.slug} at http://{result.domain.domain}/")
         )
-
-
-def _format_errors(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)

@@ -1,0 +1,15 @@
+"""Form helpers shared by the apps' views."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+def form_errors_add(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: next to its field when the form has
+    that field, at the top otherwise."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, field_messages in exc.message_dict.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
