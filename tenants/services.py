@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 import usage_stats
+from usage_stats.services import usage_stats_tenant_purge
 
 from .models import Client, Domain
 from .template import template_ensure
@@ -228,37 +229,7 @@ def tenant_delete(*, tenant: Client, confirm_slug: str, purge_stats: bool = Fals
         Domain.objects.filter(tenant=tenant).delete()
         tenant.delete(force_drop=True)  # DROP SCHEMA ... CASCADE, then the row
     if purge_stats:
-        usage_stats_purge(tenant=schema_name)
-
-
-def usage_stats_purge(*, tenant: str) -> int:
-    """Delete a tenant's rows from every stats table that has a `tenant` column; returns rows deleted."""
-    from psycopg2 import sql as pgsql
-
-    deleted = 0
-    with (
-        transaction.atomic(using=settings.STATS_DB_ALIAS),
-        connections[settings.STATS_DB_ALIAS].cursor() as cur,
-    ):
-        # Partitions are reached through their parent; views and foreign tables are left alone.
-        cur.execute(
-            """
-            SELECT c.table_schema, c.table_name FROM information_schema.columns c
-            JOIN pg_catalog.pg_class r ON r.relname = c.table_name
-             AND r.relnamespace = c.table_schema::regnamespace
-            WHERE c.column_name = 'tenant' AND r.relkind IN ('r', 'p') AND NOT r.relispartition
-              AND c.table_schema NOT IN ('pg_catalog', 'information_schema')
-            """
-        )
-        for schema, table in cur.fetchall():
-            cur.execute(
-                pgsql.SQL("DELETE FROM {}.{} WHERE tenant = %s").format(
-                    pgsql.Identifier(schema), pgsql.Identifier(table)
-                ),
-                [tenant],
-            )
-            deleted += cur.rowcount
-    return deleted
+        usage_stats_tenant_purge(tenant=schema_name)
 
 
 # --- Domains ---------------------------------------------------------------------------------

@@ -1,0 +1,21 @@
+"""Writes to the stats database other than the collector's ingest and the rollups."""
+
+from django.conf import settings
+from django.db import connections, transaction
+
+from . import sql
+
+
+def usage_stats_tenant_purge(*, tenant: str) -> int:
+    """Delete a tenant's rows from every stats table that has a `tenant` column, in one
+    transaction; returns the number of rows deleted."""
+    deleted = 0
+    with (
+        transaction.atomic(using=settings.STATS_DB_ALIAS),
+        connections[settings.STATS_DB_ALIAS].cursor() as cursor,
+    ):
+        cursor.execute(sql.TABLES_WITH_TENANT_COLUMN)
+        for schema, table in cursor.fetchall():
+            cursor.execute(sql.delete_tenant_rows(schema=schema, table=table), {"tenant": tenant})
+            deleted += cursor.rowcount
+    return deleted
