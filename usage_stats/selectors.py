@@ -216,11 +216,12 @@ def tenants_created(*, period: Period) -> list:
     )
 
 
-def tenant_schemas() -> list[str]:
+def tenant_exists(*, schema_name: str) -> bool:
+    """Whether a tenant (never the public site) has this schema."""
     from tenants.models import Client
 
-    return list(
+    return (
         Client.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-        .order_by("schema_name")
-        .values_list("schema_name", flat=True)
+        .filter(schema_name=schema_name)
+        .exists()
     )

@@ -160,7 +160,7 @@ def staff_usage(request: HttpRequest) -> HttpResponse:
 def staff_tenant_usage(request: HttpRequest, tenant: str) -> HttpResponse:
     """One tenant's usage (drill-down from the staff dashboard)."""
     _staff_only_on_public()
-    if tenant not in selectors.tenant_schemas():
+    if not selectors.tenant_exists(schema_name=tenant):
         raise Http404("No such tenant.")
     return _dashboard_response(
         request,
