@@ -29,7 +29,7 @@ db:
 migrate: venv db
 	$(MANAGE) migrate_schemas --shared --noinput -v 0
 	$(MANAGE) migrate_schemas --tenant --noinput -v 0
-	$(MANAGE) migrate --database=stats --noinput -v 0
+	$(MANAGE) migrate_stats --noinput -v 0
 
 seed: migrate
 	$(MANAGE) seed_demo

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from saas.forms import form_errors_add
+from core.forms import form_errors_add
 
 from . import selectors, services
 from .forms import ApiTokenForm, EmailAuthenticationForm, InviteForm

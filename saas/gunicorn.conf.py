@@ -12,7 +12,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 10
 accesslog = "-" if os.environ.get("ACCESS_LOG", "0") == "1" else None
 
-# Prometheus multiprocess mode (saas/metrics.py): every worker writes its samples to
+# Prometheus multiprocess mode (core/metrics.py): every worker writes its samples to
 # this directory. It must be chosen before a worker imports prometheus_client and be
 # emptied when the server starts, or counters of a previous run would be added in.
 _PROMETHEUS_DIR_OWNED = "PROMETHEUS_MULTIPROC_DIR" not in os.environ

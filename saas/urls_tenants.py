@@ -18,8 +18,8 @@ urlpatterns = [
     path("usage/", usage_views.tenant_usage, name="usage"),
 ]
 
-# Error pages that reveal nothing (saas/errors.py); the same in both URL confs.
-handler400 = "saas.errors.bad_request"
-handler403 = "saas.errors.permission_denied"
-handler404 = "saas.errors.page_not_found"
-handler500 = "saas.errors.server_error"
+# Error pages that reveal nothing (core/errors.py); the same in both URL confs.
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"

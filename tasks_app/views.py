@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
-from saas.forms import form_errors_add
+from core.forms import form_errors_add
 
 from . import selectors, services
 from .forms import TaskEditForm, TaskFilterForm, TaskForm

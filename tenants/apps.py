@@ -7,6 +7,7 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the command-override check)
         from .models import Client, Domain
         from .routing import routes_changed
 

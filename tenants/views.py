@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from saas.forms import form_errors_add
+from core.forms import form_errors_add
 
 from .forms import SignupForm
 from .services import tenant_provision

@@ -8,6 +8,11 @@ class UsageStatsConfig(AppConfig):
     verbose_name = "Usage stats"
 
     def ready(self) -> None:
+        from core import probes
+
+        from .collector import snapshot
+
+        probes.collector_snapshot_register(snapshot)
         # Sent once per app that has models (this one has none): the check is cheap and idempotent.
         post_migrate.connect(_partitions_after_migrate, dispatch_uid="usage_stats_partitions")
         user_logged_in.connect(_signed_in_record, dispatch_uid="usage_stats_signed_in")

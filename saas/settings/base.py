@@ -64,7 +64,7 @@ if _test_db:
 # clients: this backend states it with SET LOCAL in every transaction (docs/scale-out.md).
 DB_POOLER = env.str("DB_POOLER", default="").strip().lower()
 if DB_POOLER == "pgbouncer-transaction":
-    DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] = "saas.db.backends.tenant_pooled"
+    DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] = "core.db.backends.tenant_pooled"
     DATABASES[DEFAULT_DB_ALIAS]["ATOMIC_REQUESTS"] = True
     for _alias in (DEFAULT_DB_ALIAS, STATS_DB_ALIAS):
         DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
@@ -73,7 +73,7 @@ elif DB_POOLER:
 
     raise ImproperlyConfigured(f"DB_POOLER must be empty or 'pgbouncer-transaction', not {DB_POOLER!r}.")
 # Public-schema models that tenant models may reference, because they would become Citus
-# reference tables (saas/checks.py, docs/scale-out.md). Labels like "tenants.Plan".
+# reference tables (core/checks.py, docs/scale-out.md). Labels like "tenants.Plan".
 CITUS_REFERENCE_TABLES: list[str] = []
 
 DATABASE_ROUTERS = [
@@ -119,10 +119,10 @@ RESERVED_SLUGS = frozenset(
     }
 )  # fmt: skip
 
-# `migrate` is dispatched by saas: the stats alias goes to Django's migrate,
-# everything else to django-tenants' migrate_schemas. saas must come first.
+# The stats database is migrated by `migrate_stats` (usage_stats); `migrate` and
+# `migrate_schemas` are the tenants app's (tenants/checks.py keeps it listed first).
 SHARED_APPS = [
-    "saas",
+    "core",
     # Before django_tenants, so tenants' migrate_schemas (skips up-to-date schemas) wins.
     "tenants",
     "django_tenants",
@@ -135,6 +135,7 @@ SHARED_APPS = [
     # Serves the API docs' Swagger UI from local static files (no CDN).
     "ninja",
     "accounts",
+    "accounts.throttle",
     "usage_stats",
 ]
 # Auth and sessions live at the same level (django-tenants' security note): a
@@ -156,8 +157,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 MIDDLEWARE = [
     # Request ID, log context and metrics for every request; /healthz on any host.
-    "saas.middleware.RequestContextMiddleware",
-    "saas.middleware.HealthCheckMiddleware",
+    "core.middleware.RequestContextMiddleware",
+    "core.middleware.HealthCheckMiddleware",
     "tenants.middleware.TenantMiddleware",
     # One `request` usage event per request of a known host, 404s and 403s included.
     "usage_stats.middleware.UsageStatsMiddleware",
@@ -166,7 +167,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "saas.throttle.LoginThrottleMiddleware",
+    "accounts.throttle.services.LoginThrottleMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -182,7 +183,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "saas.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     },
@@ -219,7 +220,7 @@ SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_FAILURE_VIEW = "saas.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 
 # Cache keys start with the current schema (django-tenants' make_key), so the same
 # key or the same template fragment cached on acme is never served on globex.
@@ -234,8 +235,8 @@ if TENANT_CACHE_URL:
     # Plain keys: the routing table is read before any tenant is selected.
     CACHES[TENANT_CACHE_ALIAS] = env.cache_url_config(TENANT_CACHE_URL)
 
-# Login throttling (saas/throttle.py): failures per (tenant, email, IP) and per IP in a window.
-AUTHENTICATION_BACKENDS = ["saas.throttle.ThrottledModelBackend"]
+# Login throttling (accounts/throttle/services.py): failures per (tenant, email, IP) and per IP in a window.
+AUTHENTICATION_BACKENDS = ["accounts.throttle.services.ThrottledModelBackend"]
 LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=5)
 LOGIN_THROTTLE_IP_FAILURES = env.int("LOGIN_THROTTLE_IP_FAILURES", default=50)
 LOGIN_THROTTLE_WINDOW_S = env.int("LOGIN_THROTTLE_WINDOW_S", default=900)
@@ -247,11 +248,11 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every record carries the request ID and tenant (saas/logging.py); production logs JSON.
-    "filters": {"request_context": {"()": "saas.logging.RequestContextFilter"}},
+    # Every record carries the request ID and tenant (core/logging.py); production logs JSON.
+    "filters": {"request_context": {"()": "core.logging.RequestContextFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s %(tenant)s] %(name)s %(message)s"},
-        "json": {"()": "saas.logging.JsonFormatter"},
+        "json": {"()": "core.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_context"]}

@@ -16,7 +16,7 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-only", "test-only", "chan
 
 # TLS terminates at the proxy in front of gunicorn.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# /healthz is answered before this redirect (saas.middleware), so plain-HTTP probes work.
+# /healthz is answered before this redirect (core.middleware), so plain-HTTP probes work.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
@@ -30,13 +30,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 # The Host header is what the proxy received; X-Forwarded-Host is client-controlled
-# unless the proxy overwrites it, so it never chooses the tenant (saas/deploy_checks.py).
+# unless the proxy overwrites it, so it never chooses the tenant (core/deploy_checks.py).
 USE_X_FORWARDED_HOST = False
 # Cookies stay host-only: acme's session cookie is never sent to globex
-# (README, "Security and operations"); saas/deploy_checks.py refuses a cookie domain.
+# (README, "Security and operations"); core/deploy_checks.py refuses a cookie domain.
 SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 
-# One JSON object per line with request_id and tenant (saas/logging.py).
+# One JSON object per line with request_id and tenant (core/logging.py).
 LOGGING = copy.deepcopy(LOGGING)
 LOGGING["handlers"]["console"]["formatter"] = env.str("LOG_FORMAT", default="json")

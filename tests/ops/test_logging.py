@@ -5,7 +5,7 @@ import json
 import logging
 import threading
 
-from saas.logging import JsonFormatter, RequestContextFilter, current_request
+from core.logging import JsonFormatter, RequestContextFilter, current_request
 
 
 def _capture(logger_name: str) -> tuple[logging.Handler, io.StringIO]:

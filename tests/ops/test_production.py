@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from saas.deploy_checks import tenant_isolation_settings_check
+from core.deploy_checks import tenant_isolation_settings_check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,10 +74,10 @@ def test_production_logs_are_json_lines():
 @pytest.mark.parametrize(
     ("overrides", "check_id"),
     [
-        ({"SESSION_COOKIE_DOMAIN": ".localhost"}, "saas.E001"),
-        ({"CSRF_COOKIE_DOMAIN": ".localhost"}, "saas.E001"),
-        ({"USE_X_FORWARDED_HOST": True}, "saas.E002"),
-        ({"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}}, "saas.E003"),
+        ({"SESSION_COOKIE_DOMAIN": ".localhost"}, "core.E001"),
+        ({"CSRF_COOKIE_DOMAIN": ".localhost"}, "core.E001"),
+        ({"USE_X_FORWARDED_HOST": True}, "core.E002"),
+        ({"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}}, "core.E003"),
     ],
 )
 def test_deploy_check_rejects_settings_that_share_state_between_tenants(overrides, check_id):

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.postgresql_backend import base as stock_backend
 from psycopg2 import sql as pgsql
 
-from saas.db.backends.tenant_pooled import base as pooled_backend
+from core.db.backends.tenant_pooled import base as pooled_backend
 from tasks_app.models import Task
 
 pytestmark = pytest.mark.pgbouncer

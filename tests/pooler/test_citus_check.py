@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.test.utils import isolate_apps
 
 from accounts.models import User
-from saas.checks import (
+from core.checks import (
     CHECK_PUBLIC_TO_TENANT,
     CHECK_TENANT_TO_PUBLIC,
     CHECK_UNKNOWN_REFERENCE_TABLE,
@@ -20,7 +20,16 @@ from tasks_app.models import Task
 from tenants.models import Client, Domain
 
 TENANT_LABELS = {"contenttypes", "auth", "sessions", "admin", "accounts", "tasks_app"}
-SHARED_LABELS = {"saas", "django_tenants", "tenants", "contenttypes", "auth", "sessions", "accounts"}
+SHARED_LABELS = {
+    "core",
+    "login_throttle",
+    "django_tenants",
+    "tenants",
+    "contenttypes",
+    "auth",
+    "sessions",
+    "accounts",
+}
 
 
 def _ids(errors) -> list[str]:

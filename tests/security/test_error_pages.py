@@ -5,7 +5,7 @@ from django.test import Client as HttpClient
 from django.test import override_settings
 from django.urls import get_resolver
 
-from saas import errors
+from core import errors
 
 SECRETS = (b"hunter2", b"Traceback", b"settings.py", b"test_secret_db", b"Globex", b"Connection refused")
 

@@ -8,8 +8,8 @@ from django.test import Client as HttpClient
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
-from saas.models import LoginFailure
-from saas.throttle import client_ip
+from accounts.throttle.models import LoginFailure
+from accounts.throttle.services import client_ip
 
 
 def _fail(client: HttpClient, email: str, path: str = "/accounts/login/", **extra):

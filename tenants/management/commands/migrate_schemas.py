@@ -28,7 +28,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import get_tenant_model, quote_schema_name, schema_exists
 
-from saas.progress import ProgressBar
+from core.progress import ProgressBar
 from tenants.migration_state import schemas_up_to_date
 from tenants.template import clone_script_cache_clear, template_schema_name
 

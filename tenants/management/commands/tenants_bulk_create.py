@@ -3,7 +3,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from saas.progress import ProgressBar
+from core.progress import ProgressBar
 from tenants.services import tenants_bulk_create
 
 from ._lifecycle import error_text

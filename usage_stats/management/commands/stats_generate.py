@@ -5,7 +5,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from saas.progress import ProgressBar
+from core.progress import ProgressBar
 from tenants.models import Client
 from usage_stats.synthetic import events_exist, events_generate
 

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from saas.progress import ProgressBar
+from core.progress import ProgressBar
 from usage_stats.rollup import DEFAULT_CHUNK_SEQS, DEFAULT_WAIT_S, rollup_rebuild, rollup_run
 
 

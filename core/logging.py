@@ -1,6 +1,6 @@
 """Request-scoped log context (request ID, tenant) and a JSON formatter for production.
 
-`saas.middleware.RequestContextMiddleware` binds the current request to a context
+`core.middleware.RequestContextMiddleware` binds the current request to a context
 variable; `RequestContextFilter` copies its ID and tenant onto every log record.
 Context variables are not inherited by new threads, so a background thread never
 logs (or acts) under a stale tenant.

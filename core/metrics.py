@@ -29,6 +29,8 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as prom_multiprocess
 
+from core import probes
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 http_requests_total = Counter(
@@ -72,7 +74,7 @@ COLLECTOR_SYNC_INTERVAL_S = 1.0
 
 
 def request_observe(request: HttpRequest, response: HttpResponse, duration_s: float) -> None:
-    """Count one finished request. Called by `saas.middleware.RequestContextMiddleware`."""
+    """Count one finished request. Called by `core.middleware.RequestContextMiddleware`."""
     site, route = _site_and_route(request)
     method = request.method if request.method in _METHODS else "OTHER"
     status = f"{response.status_code // 100}xx"
@@ -103,15 +105,6 @@ _last_sync_at = 0.0
 _last_totals: dict[str, float] = {}
 
 
-def _collector_snapshot() -> dict[str, Any] | None:
-    from usage_stats.collector import snapshot
-
-    try:
-        return snapshot()
-    except Exception:  # a broken collector must not break the request being counted
-        return None
-
-
 def collector_sync(*, force: bool = False) -> None:
     """Mirror this process's collector totals into the Prometheus metrics (at most once a second)."""
     global _last_sync_at
@@ -122,7 +115,7 @@ def collector_sync(*, force: bool = False) -> None:
         return
     try:
         _last_sync_at = now
-        snap = _collector_snapshot()
+        snap = probes.collector_snapshot()
         if snap is None:
             return
         _inc_by_delta("queued", usage_events_queued_total, snap.get("queued_total"))

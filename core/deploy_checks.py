@@ -15,7 +15,7 @@ def tenant_isolation_settings_check(app_configs, **kwargs) -> list[checks.CheckM
                 checks.Error(
                     f"{name} is set: one tenant's cookie would be sent to every other tenant's host.",
                     hint=f"Leave {name} = None so cookies stay host-only.",
-                    id="saas.E001",
+                    id="core.E001",
                 )
             )
     if getattr(settings, "USE_X_FORWARDED_HOST", False):
@@ -23,7 +23,7 @@ def tenant_isolation_settings_check(app_configs, **kwargs) -> list[checks.CheckM
             checks.Error(
                 "USE_X_FORWARDED_HOST is on: a client-sent X-Forwarded-Host could choose the tenant.",
                 hint="Make the proxy pass the original Host header instead.",
-                id="saas.E002",
+                id="core.E002",
             )
         )
     for alias, cache in settings.CACHES.items():
@@ -32,7 +32,7 @@ def tenant_isolation_settings_check(app_configs, **kwargs) -> list[checks.CheckM
                 checks.Error(
                     f"Cache {alias!r} keys do not include the tenant's schema.",
                     hint='Set "KEY_FUNCTION": "django_tenants.cache.make_key".',
-                    id="saas.E003",
+                    id="core.E003",
                 )
             )
     return errors

@@ -1,10 +1,10 @@
-"""Platform-level tables in the public schema (the `saas` app is shared-only)."""
+"""Platform-level tables in the public schema (the `login_throttle` app is shared-only)."""
 
 from django.db import models
 
 
 class LoginFailure(models.Model):
-    """One failed sign-in, for throttling (see `saas.throttle`).
+    """One failed sign-in, for throttling (see `accounts.throttle.services`).
 
     Kept in the public schema so every gunicorn worker and every tenant's requests see
     the same counts; `scope` is the tenant's schema name, so acme's failures never

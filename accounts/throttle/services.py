@@ -31,7 +31,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from .errors import error_response
+from core.errors import error_response
+
 from .models import LoginFailure
 
 DEFAULT_FAILURES = 5
@@ -116,7 +117,7 @@ def _retry_after_for(request: HttpRequest, email: str) -> int:
     return login_throttle_retry_after(scope=_scope(request), email=email, ip=client_ip(request))
 
 
-@receiver(user_login_failed, dispatch_uid="saas.throttle.failed")
+@receiver(user_login_failed, dispatch_uid="accounts.throttle.services.failed")
 def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
     if request is None or getattr(request, _THROTTLED_ATTR, False):
         return
@@ -124,7 +125,7 @@ def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = No
     login_failure_record(scope=_scope(request), email=email, ip=client_ip(request))
 
 
-@receiver(user_logged_in, dispatch_uid="saas.throttle.succeeded")
+@receiver(user_logged_in, dispatch_uid="accounts.throttle.services.succeeded")
 def _on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
     if request is None:
         return

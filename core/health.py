@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
 
+from core import probes
+
 logger = logging.getLogger(__name__)
 
 CheckState = Literal["ok", "fail", "disabled"]
@@ -31,13 +33,9 @@ def database_check(*, alias: str) -> CheckState:
 
 
 def collector_check() -> CheckState:
-    """ "fail" only when the collector is enabled and its thread is dead."""
-    from usage_stats.collector import snapshot
-
-    try:
-        state = snapshot()
-    except Exception:
-        logger.warning("healthz: collector snapshot failed", exc_info=True)
+    """ "fail" only when the collector is enabled and its thread is dead (or broken)."""
+    state = probes.collector_snapshot()
+    if state is None:
         return "fail"
     if not state.get("enabled", True):
         return "disabled"

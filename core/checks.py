@@ -15,9 +15,9 @@ from django.conf import settings
 from django.core import checks
 from django.db import models
 
-CHECK_TENANT_TO_PUBLIC = "saas.E101"
-CHECK_PUBLIC_TO_TENANT = "saas.E102"
-CHECK_UNKNOWN_REFERENCE_TABLE = "saas.E103"
+CHECK_TENANT_TO_PUBLIC = "core.E101"
+CHECK_PUBLIC_TO_TENANT = "core.E102"
+CHECK_UNKNOWN_REFERENCE_TABLE = "core.E103"
 
 
 def _app_label(app: str) -> str:

@@ -32,7 +32,7 @@ from django_tenants.utils import quote_schema_name
 
 if is_psycopg3:  # pragma: no cover - the project pins psycopg2
     raise ImproperlyConfigured(
-        "saas.db.backends.tenant_pooled relies on psycopg2's simple-protocol multi-statement "
+        "core.db.backends.tenant_pooled relies on psycopg2's simple-protocol multi-statement "
         "queries; it has not been verified with psycopg 3."
     )
 

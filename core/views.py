@@ -1,4 +1,4 @@
-"""Platform views on the base domain (error handlers live in saas/errors.py)."""
+"""Platform views on the base domain (error handlers live in core/errors.py)."""
 
 import hmac
 
