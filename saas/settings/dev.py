@@ -1,7 +1,11 @@
 """Local development: `make run`. Debug defaults on; a throwaway secret is allowed."""
 
-from .base import *  # noqa: F403
-from .base import env
+from .environment import embedded_env_read
+
+embedded_env_read()
+
+from .base import *  # noqa: E402, F403
+from .environment import env  # noqa: E402
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")

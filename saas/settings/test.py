@@ -1,7 +1,11 @@
 """Settings for pytest: the real PostgreSQL, fast password hashing."""
 
-from .base import *  # noqa: F403
-from .base import env
+from .environment import embedded_env_read
+
+embedded_env_read()
+
+from .base import *  # noqa: E402, F403
+from .environment import env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="test-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz")

@@ -1,0 +1,61 @@
+"""Databases: the tenant database (`default`, schemas per tenant) and the stats database."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .environment import env
+
+# Database aliases are named constants so code never spells them twice.
+DEFAULT_DB_ALIAS = "default"
+STATS_DB_ALIAS = "stats"
+
+DATABASES = {
+    DEFAULT_DB_ALIAS: env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/saas"),
+}
+DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES[DEFAULT_DB_ALIAS]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES[DEFAULT_DB_ALIAS]["CONN_HEALTH_CHECKS"] = True
+DATABASES[DEFAULT_DB_ALIAS].setdefault("OPTIONS", {})["connect_timeout"] = 5
+
+
+def _default_stats_url() -> str:
+    """The stats DB defaults to `<name>_stats` on the same cluster as the main DB."""
+    main = DATABASES[DEFAULT_DB_ALIAS]
+    user = main.get("USER") or ""
+    password = main.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = main.get("HOST") or ""
+    port = f":{main['PORT']}" if main.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{main['NAME']}_stats"
+
+
+DATABASES[STATS_DB_ALIAS] = env.db("STATS_DATABASE_URL", default=_default_stats_url())
+DATABASES[STATS_DB_ALIAS]["ENGINE"] = "django.db.backends.postgresql"
+DATABASES[STATS_DB_ALIAS]["CONN_HEALTH_CHECKS"] = True
+DATABASES[STATS_DB_ALIAS].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# A test run can name its throwaway databases, so several runs can share a cluster.
+_test_db = env.str("TEST_DB_NAME", default="")
+if _test_db:
+    DATABASES[DEFAULT_DB_ALIAS]["TEST"] = {"NAME": _test_db}
+    DATABASES[STATS_DB_ALIAS]["TEST"] = {"NAME": f"{_test_db}_stats"}
+
+# Behind PgBouncer in transaction mode a session-level `SET search_path` leaks between
+# clients: this backend states it with SET LOCAL in every transaction (docs/tenancy.md).
+DB_POOLER = env.str("DB_POOLER", default="").strip().lower()
+if DB_POOLER == "pgbouncer-transaction":
+    DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] = "core.db.backends.tenant_pooled"
+    DATABASES[DEFAULT_DB_ALIAS]["ATOMIC_REQUESTS"] = True
+    for _alias in (DEFAULT_DB_ALIAS, STATS_DB_ALIAS):
+        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+elif DB_POOLER:
+    raise ImproperlyConfigured(f"DB_POOLER must be empty or 'pgbouncer-transaction', not {DB_POOLER!r}.")
+
+# Public-schema models that tenant models may reference, because they would become Citus
+# reference tables (core/checks.py, docs/scale-out.md). Labels like "tenants.Plan".
+CITUS_REFERENCE_TABLES: list[str] = []
+
+# StatsRouter first: django-tenants' TenantSyncRouter answers False for every alias but
+# the tenant one.
+DATABASE_ROUTERS = [
+    "saas.db_routers.StatsRouter",
+    "django_tenants.routers.TenantSyncRouter",
+]

@@ -1,0 +1,20 @@
+"""The one `env` every settings module reads (django-environ), and the project root."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+# `make run`/`make test` start an embedded cluster and write its URLs here.
+EMBEDDED_ENV_FILE = BASE_DIR / ".data" / "db.env"
+
+
+def embedded_env_read() -> None:
+    """Development and tests only: take DATABASE_URL and friends from the embedded
+    cluster's file, so manage.py works by hand after `make run`. Real environment
+    variables always win. Production settings never call this."""
+    if EMBEDDED_ENV_FILE.exists():
+        env.read_env(str(EMBEDDED_ENV_FILE), overwrite=False)

@@ -1,0 +1,9 @@
+"""Usage stats pipeline (docs/usage-stats.md): the per-process collector and its flusher."""
+
+from .environment import env
+
+USAGE_STATS_ENABLED = env.bool("USAGE_STATS_ENABLED", default=True)
+USAGE_STATS_BATCH_SIZE = env.int("USAGE_STATS_BATCH_SIZE", default=5000)
+USAGE_STATS_FLUSH_INTERVAL_S = env.float("USAGE_STATS_FLUSH_INTERVAL_S", default=1.0)
+USAGE_STATS_QUEUE_MAX = env.int("USAGE_STATS_QUEUE_MAX", default=200_000)
+USAGE_STATS_PARTITION_MONTHS_AHEAD = env.int("USAGE_STATS_PARTITION_MONTHS_AHEAD", default=3)

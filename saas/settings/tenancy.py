@@ -1,0 +1,80 @@
+"""Tenancy (docs/tenancy.md): django-tenants, host routing, the apps of each schema."""
+
+import os
+
+from .environment import env
+
+BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost").strip().lower().rstrip(".")
+
+TENANT_MODEL = "tenants.Client"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+# One `SET search_path` per request (after set_tenant), not one per cursor; django-tenants
+# forgets the cached path on rollback and savepoint rollback (tests/tenants/test_routing_cache.py).
+TENANT_LIMIT_SET_CALLS = True
+# New tenants are copies of this migrated schema (tenants/template.py); no tenant can be named
+# so, since slugs have no underscores.
+TENANT_TEMPLATE_SCHEMA = "tenant_template"
+# Host -> tenant routing table kept in each process (tenants/routing.py). A change made in
+# another process is seen within TENANT_CACHE_TTL_S; in the same process at once.
+TENANT_CACHE_TTL_S = env.float("TENANT_CACHE_TTL_S", default=5.0)
+# Optional shared copy of the routing table (e.g. redis://host:6379/1), so refreshes come
+# from the cache and not from the database; empty keeps it in process memory only.
+TENANT_CACHE_URL = env.str("TENANT_CACHE_URL", default="")
+TENANT_CACHE_ALIAS = "tenant_routes" if TENANT_CACHE_URL else None
+# migrate_schemas runs tenant schemas in this many processes (default: one per CPU).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATION_WORKERS", default=os.cpu_count() or 1)
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "saas.urls_public"
+ROOT_URLCONF = "saas.urls_tenants"
+# Slugs that can never be a tenant: they are hosts or paths people expect to be ours.
+RESERVED_SLUGS = frozenset(
+    {
+        "www", "admin", "api", "static", "media", "public", "app", "mail", "smtp", "ftp",
+        "ns1", "ns2", "help", "support", "status", "docs", "blog", "billing", "login",
+        "signup", "account", "accounts", "dashboard", "stats", "metrics", "healthz",
+        "test", "staging", "dev", "internal", "template", "root", "system", "information_schema",
+    }
+)  # fmt: skip
+
+# Apps of the public schema. `tenants` comes before django_tenants so its `migrate` and
+# `migrate_schemas` win (tenants/checks.py fails the start-up otherwise).
+SHARED_APPS = [
+    "core",
+    "tenants",
+    "django_tenants",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    # Serves the API docs' Swagger UI from local static files (no CDN).
+    "ninja",
+    "accounts",
+    "accounts.throttle",
+    "usage_stats",
+]
+# Auth and sessions live at the same level (django-tenants' security note): a
+# session can only ever name a user of the schema it is stored in.
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.admin",
+    "accounts",
+    "tasks_app",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+# Cache keys start with the current schema (django-tenants' make_key), so the same
+# key or the same template fragment cached on acme is never served on globex.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+if TENANT_CACHE_URL:
+    # Plain keys: the routing table is read before any tenant is selected.
+    CACHES[TENANT_CACHE_ALIAS] = env.cache_url_config(TENANT_CACHE_URL)
