@@ -13,7 +13,7 @@ help:
 	@echo "make run     install, start the embedded PostgreSQL, migrate, seed demo tenants, serve on :$(PORT)"
 	@echo "make test    same set-up, then the whole test suite"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
-	@echo "make lint    ruff check + format check"
+	@echo "make lint    ruff, import-linter (layers) and mypy"
 	@echo "make bench   benchmarks (figures beside baselines, bench/results.json)"
 	@echo "make soak    long load and fault tests"
 	@echo "make migrate shared, tenant and stats migrations"
@@ -41,13 +41,15 @@ run: seed
 
 test: venv db
 	@scripts/system_deps.sh chromium
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 
+# ruff (style and bugs), import-linter (the layers in pyproject.toml), mypy (typed modules).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

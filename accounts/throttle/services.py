@@ -68,7 +68,7 @@ def client_ip(request: HttpRequest) -> str:
 
 def _scope(request: HttpRequest) -> str:
     tenant = getattr(request, "tenant", None)
-    return getattr(tenant, "schema_name", None) or connection.schema_name
+    return getattr(tenant, "schema_name", None) or str(getattr(connection, "schema_name", "public"))
 
 
 def _normalise_email(value: Any) -> str:
@@ -118,7 +118,9 @@ def _retry_after_for(request: HttpRequest, email: str) -> int:
 
 
 @receiver(user_login_failed, dispatch_uid="accounts.throttle.services.failed")
-def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
+def _on_login_failed(
+    sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     if request is None or getattr(request, _THROTTLED_ATTR, False):
         return
     email = _submitted_email(credentials)
@@ -126,7 +128,7 @@ def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = No
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.throttle.services.succeeded")
-def _on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+def _on_logged_in(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is None:
         return
     email = _normalise_email(getattr(user, "email", ""))
@@ -136,7 +138,13 @@ def _on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
 class ThrottledModelBackend(ModelBackend):
     """ModelBackend that refuses, without checking the password, while the caller is throttled."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         if request is not None:
             email = _normalise_email(username or kwargs.get("email"))
             already_checked = getattr(request, _CHECKED_EMAIL_ATTR, None) == email
@@ -161,7 +169,9 @@ class LoginThrottleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
         if request.method != "POST":
             return None
         match = request.resolver_match
