@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
+from .hosts import host_normalise
 from .models import Client, Domain
 
 VERSION_KEY = "tenants:routes:version"
@@ -69,7 +70,9 @@ def routes_load_from_db() -> RouteTable:
         route = by_tenant.get(values[0])
         if route is None:
             route = by_tenant[values[0]] = Route(values=tuple(values))
-        table[domain.lower().removesuffix(".")] = route
+        host = host_normalise(domain)
+        if host is not None:  # a row no request host could ever match is left out
+            table[host] = route
     return table
 
 

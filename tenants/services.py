@@ -21,6 +21,7 @@ from django_tenants.utils import schema_context
 import usage_stats
 from usage_stats.services import usage_stats_tenant_purge
 
+from .hosts import host_normalise
 from .models import Client, Domain
 from .template import template_ensure
 
@@ -234,20 +235,16 @@ def tenant_delete(*, tenant: Client, confirm_slug: str, purge_stats: bool = Fals
 
 # --- Domains ---------------------------------------------------------------------------------
 
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
 
 def domain_normalize(domain: str) -> str:
-    """A host name as routing sees it (lowercase, no port, no trailing dot), or ValidationError."""
-    host = (domain or "").strip().lower().removesuffix(".")
-    if not host:
+    """A host name as routing sees it (tenants/hosts.py), or ValidationError.
+
+    Stricter than a request's host: no port, and no bare IPv4 address.
+    """
+    if not (domain or "").strip():
         raise ValidationError("Enter a host name.", code="required")
-    labels = host.split(".")
-    if (
-        len(host) > 253
-        or not all(_LABEL_RE.match(label) for label in labels)
-        or host.replace(".", "").isdigit()
-    ):
+    host = host_normalise(domain, port_allowed=False)
+    if host is None or host.replace(".", "").isdigit():
         raise ValidationError(
             f"{domain!r} is not a host name: use letters, digits, hyphens and dots (no port, no scheme).",
             code="invalid",

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from tenants.hosts import host_normalise
 from tenants.models import Domain
 from tenants.selectors import domain_list
 from tenants.services import domain_add, domain_remove, domain_set_primary
@@ -29,7 +30,7 @@ class Command(BaseCommand):
                 domain = domain_add(tenant=tenant, domain=host, is_primary=primary)
                 self.stdout.write(self.style.SUCCESS(f"Added {domain.domain} to {tenant.slug}."))
             elif action in ("remove", "primary"):
-                domain = Domain.objects.filter(tenant=tenant, domain=host.strip().lower().rstrip(".")).first()
+                domain = Domain.objects.filter(tenant=tenant, domain=host_normalise(host)).first()
                 if domain is None:
                     raise CommandError(f"{tenant.slug} has no domain {host!r}.")
                 if action == "remove":
