@@ -41,6 +41,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors.standard import StandardExecutor
 from django_tenants.utils import schema_context
 
+from audit.actors import actor_system
 from tasks_app.models import Task
 from tasks_app.services import task_create
 from tenants import template
@@ -122,7 +123,7 @@ def _bench_creation(report, total: int) -> None:
             for slug in made:
                 tenant = tenant_get(slug=slug)
                 if tenant is not None:
-                    tenant_delete(tenant=tenant, confirm_slug=slug)
+                    tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=slug)
     median = statistics.median(timings)
     report.add(
         "tenants.create_ms",

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
 from .hosts import host_normalise
@@ -150,13 +150,13 @@ class RouteCache:
             shared.set(key, table, timeout=SHARED_TIMEOUT_S)
         return table
 
-    def _shared(self):
+    def _shared(self) -> BaseCache | None:
         return caches[self.shared_alias] if self.shared_alias else None
 
 
 route_cache = RouteCache(ttl_s=settings.TENANT_CACHE_TTL_S, shared_alias=settings.TENANT_CACHE_ALIAS)
 
 
-def routes_changed(**_kwargs) -> None:
+def routes_changed(**_kwargs: object) -> None:
     """Signal receiver for Client and Domain saves and deletes."""
     route_cache.changed()

@@ -123,6 +123,7 @@ RESERVED_SLUGS = frozenset(
 # `migrate_schemas` are the tenants app's (tenants/checks.py keeps it listed first).
 SHARED_APPS = [
     "core",
+    "audit",
     # Before django_tenants, so tenants' migrate_schemas (skips up-to-date schemas) wins.
     "tenants",
     "django_tenants",
