@@ -3,11 +3,13 @@ usage events and audit records as the UI, and no way around their rules."""
 
 import re
 
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from accounts.models import ApiToken, User
-from accounts.services import api_token_create
+from accounts.services import api_token_create, api_token_revoke, user_role_change
 from audit.models import AuditRecord
 from tests.conftest import PASSWORD
 from tests.tasks_app.factories import make_person, unique
@@ -157,8 +159,6 @@ def test_the_staff_admin_offers_no_way_to_a_tenants_tokens(acme):
     person = make_person(acme)
     token, raw = _token(acme, person)
     with schema_context("acme"):
-        from accounts.services import api_token_revoke
-
         api_token_revoke(actor=person, token=token)
     staff = User.objects.create_superuser(f"{unique('staff')}@example.com", PASSWORD)
     client = HttpClient(HTTP_HOST="localhost")
@@ -209,7 +209,6 @@ def test_member_gets_403_from_the_audit_log(acme, acme_member):
 
 
 def test_the_revoke_service_goes_by_the_stored_row_not_the_instance(acme):
-    from accounts.services import api_token_revoke
 
     person = make_person(acme)
     token, raw = _token(acme, person)
@@ -225,10 +224,6 @@ def test_the_revoke_service_goes_by_the_stored_row_not_the_instance(acme):
 
 
 def test_role_service_refuses_an_owners_own_role_and_members(acme, acme_member):
-    import pytest
-    from django.core.exceptions import PermissionDenied, ValidationError
-
-    from accounts.services import user_role_change
 
     with schema_context("acme"):
         owner = acme.owner()

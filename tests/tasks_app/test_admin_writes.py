@@ -1,8 +1,10 @@
 """Tasks written in the owner admin go through tasks_app.services, so they record the same
 usage events as the UI and the API: task.created, task.updated, task.deleted."""
 
+from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
+from accounts.models import User
 from tasks_app.models import Task
 from tests.tasks_app.factories import make_task, unique
 from tests.usage_events import task_ids_with_event
@@ -73,10 +75,6 @@ def test_a_refused_admin_save_records_nothing(acme, django_capture_on_commit_cal
 def test_staff_admin_has_no_task_admin(tenants, db):
     """Tasks live in tenant schemas only: the staff admin on the base domain offers no way to
     write one, so the owner admin is the only admin path, covered above."""
-    from django.test import Client as HttpClient
-
-    from accounts.models import User
-
     staff = User.objects.create_superuser(f"{unique('staff')}@example.com", "x-long-staff-passphrase")
     client = HttpClient(HTTP_HOST="localhost")
     client.force_login(staff)
