@@ -20,7 +20,7 @@ import math
 import random
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -34,6 +34,9 @@ from django.utils import timezone
 from core.errors import error_response
 
 from .models import LoginFailure
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DEFAULT_FAILURES = 5
 DEFAULT_IP_FAILURES = 50
@@ -68,7 +71,7 @@ def client_ip(request: HttpRequest) -> str:
 
 def _scope(request: HttpRequest) -> str:
     tenant = getattr(request, "tenant", None)
-    return getattr(tenant, "schema_name", None) or connection.schema_name
+    return getattr(tenant, "schema_name", None) or str(getattr(connection, "schema_name", ""))
 
 
 def _normalise_email(value: Any) -> str:
@@ -118,7 +121,9 @@ def _retry_after_for(request: HttpRequest, email: str) -> int:
 
 
 @receiver(user_login_failed, dispatch_uid="accounts.throttle.services.failed")
-def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
+def _on_login_failed(
+    sender: object, credentials: dict, request: HttpRequest | None = None, **kwargs: object
+) -> None:
     if request is None or getattr(request, _THROTTLED_ATTR, False):
         return
     email = _submitted_email(credentials)
@@ -126,7 +131,7 @@ def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = No
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.throttle.services.succeeded")
-def _on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+def _on_logged_in(sender: object, request: HttpRequest | None, user: object, **kwargs: object) -> None:
     if request is None:
         return
     email = _normalise_email(getattr(user, "email", ""))
@@ -136,7 +141,13 @@ def _on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
 class ThrottledModelBackend(ModelBackend):
     """ModelBackend that refuses, without checking the password, while the caller is throttled."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> "User | None":
         if request is not None:
             email = _normalise_email(username or kwargs.get("email"))
             already_checked = getattr(request, _CHECKED_EMAIL_ATTR, None) == email
@@ -161,7 +172,13 @@ class LoginThrottleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple,
+        view_kwargs: dict,
+    ) -> HttpResponse | None:
         if request.method != "POST":
             return None
         match = request.resolver_match
