@@ -105,7 +105,8 @@ class DomainFormSet(forms.BaseInlineFormSet):
             if not (self.can_delete and self._should_delete_form(form))
         ]
         primaries = sum(1 for form in kept if form.cleaned_data.get("is_primary"))
-        if kept and primaries != 1:
+        # A tenant with domains keeps exactly one primary; removing them all is not offered.
+        if (kept or self.initial_form_count()) and primaries != 1:
             raise ValidationError("Exactly one domain must be primary.")
 
 

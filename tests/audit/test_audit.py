@@ -157,6 +157,10 @@ def test_staff_domain_changes_on_the_tenant_page_go_through_the_services(staff, 
     ("rows", "message"),
     [
         ([{"domain": "acme.localhost"}], "Exactly one domain must be primary."),
+        (
+            [{"domain": "acme.localhost", "is_primary": True, "DELETE": True}],
+            "Exactly one domain must be primary.",
+        ),
         ([{"domain": "renamed.acme-corp.example", "is_primary": True}], "remove this one instead"),
     ],
 )
