@@ -16,6 +16,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
+from audit.actions import ActorKind
 from audit.admin import ReadOnlyAuditAdmin
 from audit.models import AuditRecord
 from audit.selectors import audit_record_list
@@ -230,6 +231,17 @@ class OwnerAuditRecordAdmin(ReadOnlyAuditAdmin, OwnerModelAdmin):
     """
 
     list_filter = ["action", "actor_kind"]
+    # Platform staff and command-line runs are named by kind only, never by their account.
+    list_display = ["created_at", "action", "actor", "target_type", "target_label"]
+    fields = ["created_at", "action", "actor", "target_type", "target_id", "target_label", "changes"]
+    readonly_fields = fields
+    search_fields = ["target_label"]
+
+    @admin.display(description="by")
+    def actor(self, record: AuditRecord) -> str:
+        if record.actor_kind in (ActorKind.OWNER, ActorKind.MEMBER):
+            return record.actor_email
+        return record.get_actor_kind_display()
 
     def get_queryset(self, request):
         return audit_record_list(tenant_schema=request.tenant.schema_name)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
@@ -234,3 +235,19 @@ def test_role_service_refuses_an_owners_own_role_and_members(acme, acme_member):
         owner.refresh_from_db()
     assert owner.role == "owner"
     assert not AuditRecord.objects.filter(action="user.role_changed", target_id=str(owner.pk)).exists()
+
+
+def test_the_owners_audit_log_names_staff_by_kind_only(acme):
+    staff = User.objects.create_superuser(f"{unique('hidden-staff')}@example.com", PASSWORD)
+    client = HttpClient(HTTP_HOST="localhost")
+    client.force_login(staff)
+    client.post("/admin/tenants/client/", {"action": "suspend_tenants", "_selected_action": [acme.tenant.pk]})
+    call_command("tenant_reactivate", "acme")
+    assert AuditRecord.objects.filter(
+        action="tenant.suspended", tenant_schema="acme", actor_email=staff.email
+    )
+    html = acme.login().get("/admin/audit/auditrecord/").content.decode()
+    assert "Tenant suspended" in html and "Tenant reactivated" in html
+    assert '<td class="field-actor">Staff</td>' in html
+    assert '<td class="field-actor">Command line</td>' in html
+    assert staff.email not in html
