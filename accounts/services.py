@@ -5,14 +5,18 @@ Every function runs against the current schema, i.e. the tenant of the request.
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 import usage_stats
+from audit.actions import AuditAction
+from audit.actors import actor_for_user, current_schema_name
+from audit.services import audit_record
 
 from .models import ApiToken, User
 
@@ -25,6 +29,11 @@ API_TOKEN_TOUCH_INTERVAL_S = 60
 def _require_owner(actor: User) -> None:
     if not (actor.is_active and actor.is_owner):
         raise PermissionDenied("Only an owner can manage the people of this organisation.")
+
+
+def _audit(action: AuditAction, *, actor: User, target: User | ApiToken, changes: dict[str, Any]) -> None:
+    """An audit record of the current tenant, in the caller's transaction."""
+    audit_record(action=action, actor=actor_for_user(actor), target=target, changes=changes)
 
 
 def user_invite(
@@ -70,12 +79,68 @@ def user_invite(
             # Staff status opens the tenant admin login form; owners get it.
             is_staff=role == User.Role.OWNER,
         )
-        tenant, user_id = connection.schema_name, user.pk
+        _audit(AuditAction.USER_ADDED, actor=actor, target=user, changes={"email": email, "role": role})
+        tenant, user_id = current_schema_name(), user.pk
         transaction.on_commit(
             lambda: usage_stats.record(
                 "user.signed_up", tenant=tenant, user_id=user_id, properties={"role": role, "via": "invite"}
             )
         )
+    return user
+
+
+def user_update(*, actor: User, user: User, email: str | None = None, full_name: str | None = None) -> User:
+    """Change a person's email or name (None leaves it as it is)."""
+    _require_owner(actor)
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, list[str]] = {}
+    if email is not None:
+        email = email.strip().lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Enter a valid email address."]
+        else:
+            if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                errors["email"] = ["Someone with this email is already in this organisation."]
+        if email != user.email:
+            changes["email"] = [user.email, email]
+    if full_name is not None:
+        full_name = full_name.strip()
+        if len(full_name) > 150:
+            errors["full_name"] = ["Use at most 150 characters."]
+        if full_name != user.full_name:
+            changes["full_name"] = [user.full_name, full_name]
+    if errors:
+        raise ValidationError(errors)
+    if not changes:
+        return user
+    for name, (_before, after) in changes.items():
+        setattr(user, name, after)
+    with transaction.atomic():
+        user.save(update_fields=list(changes))
+        _audit(AuditAction.USER_UPDATED, actor=actor, target=user, changes=changes)
+    return user
+
+
+def user_role_change(*, actor: User, user: User, role: str) -> User:
+    """Make a person an owner or a member; staff status (the admin sign-in) follows the role.
+
+    An owner cannot change their own role, so an organisation always keeps an owner.
+    """
+    _require_owner(actor)
+    if role not in User.Role.values:
+        raise ValidationError({"role": ["Choose owner or member."]})
+    if user.pk == actor.pk:
+        raise ValidationError({"role": ["You cannot change your own role."]})
+    if user.role == role:
+        return user
+    before = user.role
+    user.role = role
+    user.is_staff = role == User.Role.OWNER
+    with transaction.atomic():
+        user.save(update_fields=["role", "is_staff"])
+        _audit(AuditAction.USER_ROLE_CHANGED, actor=actor, target=user, changes={"role": [before, role]})
     return user
 
 
@@ -86,7 +151,11 @@ def user_deactivate(*, actor: User, user: User) -> User:
         raise ValidationError("You cannot deactivate yourself.")
     if user.is_active:
         user.is_active = False
-        user.save(update_fields=["is_active"])
+        with transaction.atomic():
+            user.save(update_fields=["is_active"])
+            _audit(
+                AuditAction.USER_DEACTIVATED, actor=actor, target=user, changes={"is_active": [True, False]}
+            )
     return user
 
 
@@ -94,7 +163,9 @@ def user_activate(*, actor: User, user: User) -> User:
     _require_owner(actor)
     if not user.is_active:
         user.is_active = True
-        user.save(update_fields=["is_active"])
+        with transaction.atomic():
+            user.save(update_fields=["is_active"])
+            _audit(AuditAction.USER_ACTIVATED, actor=actor, target=user, changes={"is_active": [False, True]})
     return user
 
 
@@ -116,12 +187,26 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     return token, raw
 
 
-def api_token_revoke(*, user: User, token: ApiToken) -> ApiToken:
-    if token.user_id != user.pk:
-        raise PermissionDenied("This token belongs to someone else.")
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke a token for good: its holder or an owner may; nothing ever clears revoked_at.
+
+    The stored row decides (locked), not the instance passed in, so a form that cleared
+    `revoked_at` on its copy cannot bring a revoked token back.
+    """
+    if token.user_id != actor.pk:
+        _require_owner(actor)
+    with transaction.atomic():
+        stored = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if stored.revoked_at is None:
+            stored.revoked_at = timezone.now()
+            stored.save(update_fields=["revoked_at"])
+            _audit(
+                AuditAction.API_TOKEN_REVOKED,
+                actor=actor,
+                target=stored,
+                changes={"user_id": stored.user_id, "prefix": stored.prefix},
+            )
+    token.revoked_at = stored.revoked_at
     return token
 
 

@@ -7,14 +7,21 @@ member gets a plain 403 rather than an admin sign-in form.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
+from audit.actions import ActorKind
+from audit.admin import ReadOnlyAuditAdmin
+from audit.models import AuditRecord
+from audit.selectors import audit_record_list
+
+from . import selectors, services
 from .models import ApiToken, User
 
 
@@ -91,6 +98,14 @@ class OwnerModelAdmin(admin.ModelAdmin):
         # Django redirects to the index with a message; a plain 404 says less.
         raise Http404("Not found.")
 
+    @staticmethod
+    def adopt_saved(obj: models.Model, saved: models.Model) -> None:
+        """Make the admin's unsaved `obj` the row a service created, for the admin's log and redirect."""
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
 
 class TenantUserCreationForm(BaseUserCreationForm):
     class Meta:
@@ -143,14 +158,38 @@ class TenantUserAdmin(OwnerModelAdmin, DjangoUserAdmin):
         return fields
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.pk == request.user.pk:
-            return False
-        return super().has_delete_permission(request, obj)
+        # People are deactivated (accounts.services.user_deactivate), never deleted: their
+        # tasks, tokens and audit records keep pointing at someone.
+        return False
 
     def save_model(self, request, obj, form, change):
-        # Staff status only opens the admin sign-in form; it follows the role.
-        obj.is_staff = obj.role == User.Role.OWNER
-        super().save_model(request, obj, form, change)
+        """Every change through its service: add (user_invite), profile, role, (de)activation."""
+        data = form.cleaned_data
+        if not change:
+            person = services.user_invite(
+                actor=request.user,
+                email=data["email"],
+                password=data["password1"],
+                full_name=data.get("full_name", ""),
+                role=data["role"],
+            )
+            self.adopt_saved(obj, person)
+            return
+        # The form has already applied its values to `obj`; the services compare with the stored row.
+        stored = selectors.user_get(user_id=obj.pk)
+        if stored is None:
+            raise Http404("Not found.")
+        changed = set(form.changed_data)
+        if changed & {"email", "full_name"}:
+            services.user_update(
+                actor=request.user, user=stored, email=data.get("email"), full_name=data.get("full_name")
+            )
+        if "role" in changed:
+            services.user_role_change(actor=request.user, user=stored, role=data["role"])
+        if "is_active" in changed:
+            toggle = services.user_activate if data["is_active"] else services.user_deactivate
+            toggle(actor=request.user, user=stored)
+        self.adopt_saved(obj, stored)
 
 
 @admin.register(ApiToken, site=tenant_admin_site)
@@ -160,8 +199,49 @@ class ApiTokenAdmin(OwnerModelAdmin):
     search_fields = ["name", "user__email"]
     list_select_related = ["user"]
     fields = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["name", "user", "prefix", "created_at", "last_used_at"]
+    # revoked_at above all: revoking is one-way, and only the revoke action sets it.
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
 
     def has_add_permission(self, request):
         # Tokens are created by their owner on the settings page, where the secret is shown once.
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # nothing about a token can be edited; see revoke_tokens
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted, so the record of the token stays
+
+    def has_revoke_permission(self, request):
+        return _is_owner(request)
+
+    @admin.action(description="Revoke selected tokens (cannot be undone)", permissions=["revoke"])
+    def revoke_tokens(self, request, queryset):
+        revoked = [services.api_token_revoke(actor=request.user, token=token) for token in queryset]
+        self.message_user(request, f"{len(revoked)} token(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(AuditRecord, site=tenant_admin_site)
+class OwnerAuditRecordAdmin(ReadOnlyAuditAdmin, OwnerModelAdmin):
+    """This organisation's audit records, read-only.
+
+    The table is in the public schema (reached through the tenant's search_path), holding
+    every tenant's records, so the list is filtered by the host's tenant explicitly.
+    """
+
+    list_filter = ["action", "actor_kind"]
+    # Platform staff and command-line runs are named by kind only, never by their account.
+    list_display = ["created_at", "action", "actor", "target_type", "target_label"]
+    fields = ["created_at", "action", "actor", "target_type", "target_id", "target_label", "changes"]
+    readonly_fields = fields
+    search_fields = ["target_label"]
+
+    @admin.display(description="by")
+    def actor(self, record: AuditRecord) -> str:
+        if record.actor_kind in (ActorKind.OWNER, ActorKind.MEMBER):
+            return record.actor_email
+        return record.get_actor_kind_display()
+
+    def get_queryset(self, request):
+        return audit_record_list(tenant_schema=request.tenant.schema_name)

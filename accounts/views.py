@@ -113,7 +113,7 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = selectors.api_token_get(user=request.user, token_id=token_id)
     if token is None:
         raise Http404("No such token.")
-    services.api_token_revoke(user=request.user, token=token)
+    services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Revoked token “{token.name}”.")
     return redirect("accounts:settings")
 

@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import Http404
 
 from accounts.tenant_admin import OwnerModelAdmin, tenant_admin_site
 
-from . import services
+from . import selectors, services
 from .models import Task
 
 
@@ -22,8 +23,8 @@ class TaskAdminForm(forms.ModelForm):
 
 @admin.register(Task, site=tenant_admin_site)
 class TaskAdmin(OwnerModelAdmin):
-    """Tasks in the owner's admin; saves go through the service, which keeps
-    completed_at in step with status."""
+    """Tasks in the owner's admin. Every write goes through tasks_app.services, as from the
+    UI and the API, so each records its usage events (task.created, task.deleted, ...)."""
 
     form = TaskAdminForm
     list_display = ["title", "status", "assignee", "due_date", "created_at"]
@@ -45,4 +46,19 @@ class TaskAdmin(OwnerModelAdmin):
     date_hierarchy = "created_at"
 
     def save_model(self, request, obj, form, change):
-        services.task_save(actor=request.user, task=obj, assignee_changed="assignee" in form.changed_data)
+        data = {name: form.cleaned_data[name] for name in TaskAdminForm.Meta.fields}
+        if not change:
+            self.adopt_saved(obj, services.task_create(actor=request.user, **data))
+            return
+        # The form has already applied its values to `obj`; task_update compares with the stored row.
+        stored = selectors.task_get(task_id=obj.pk)
+        if stored is None:
+            raise Http404("Not found.")
+        changes = {name: data[name] for name in form.changed_data if name in data}
+        self.adopt_saved(obj, services.task_update(actor=request.user, task=stored, **changes))
+
+    def delete_model(self, request, obj):
+        services.task_delete(actor=request.user, task=obj)
+
+    def delete_queryset(self, request, queryset):
+        services.task_bulk_delete(actor=request.user, tasks=queryset)

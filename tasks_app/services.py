@@ -5,14 +5,16 @@ field name, which the web forms and the API show next to the field.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 import usage_stats
 from accounts.models import User
+from audit.actors import current_schema_name
 
 from .models import Task
 
@@ -56,7 +58,7 @@ def _validate(task: Task, *, check_assignee: bool) -> None:
 
 def _event_on_commit(event: str, *, actor: User, task_id: int | None) -> None:
     """Record a usage event once the change is committed; a rollback records nothing."""
-    tenant = connection.schema_name
+    tenant = current_schema_name()
     user_id = getattr(actor, "pk", None)
     transaction.on_commit(
         lambda: usage_stats.record(event, tenant=tenant, user_id=user_id, properties={"task_id": task_id})
@@ -67,7 +69,7 @@ def task_save(*, actor: User, task: Task, assignee_changed: bool = True) -> Task
     """Validate and save `task` as it stands, keeping completed_at in step with status.
 
     A deactivated person can keep the tasks they had but cannot be given new ones.
-    The admin uses this after its form has applied its changes to the instance.
+    Records no usage event: call it through task_create or task_update, which do.
     """
     _validate(task, check_assignee=assignee_changed)
     if task.status == Task.Status.DONE and task.completed_at is None:
@@ -88,12 +90,14 @@ def task_create(
     description: str = "",
     due_date: dt.date | None = None,
     assignee: User | None = None,
+    status: str = Task.Status.OPEN,
 ) -> Task:
     task = Task(
         title=title,
         description=description,
         due_date=due_date,
         assignee=assignee,
+        status=status,
         created_by=actor,
     )
     task_save(actor=actor, task=task)
@@ -144,3 +148,13 @@ def task_delete(*, actor: User, task: Task) -> None:
     task_id = task.pk
     task.delete()
     _event_on_commit("task.deleted", actor=actor, task_id=task_id)
+
+
+@transaction.atomic
+def task_bulk_delete(*, actor: User, tasks: Iterable[Task]) -> int:
+    """Delete several tasks in one transaction, one `task.deleted` event each; returns how many."""
+    task_ids = [task.pk for task in tasks]
+    Task.objects.filter(pk__in=task_ids).delete()
+    for task_id in task_ids:
+        _event_on_commit("task.deleted", actor=actor, task_id=task_id)
+    return len(task_ids)

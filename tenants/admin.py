@@ -11,14 +11,20 @@ from django.http import FileResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from audit.actors import actor_for_user
+
 from .models import Client, Domain
 from .services import (
+    domain_add,
     domain_normalize,
+    domain_remove,
+    domain_set_primary,
     domain_validate,
     tenant_delete,
     tenant_export,
     tenant_provision,
     tenant_reactivate,
+    tenant_rename,
     tenant_slug_validate,
     tenant_suspend,
 )
@@ -69,7 +75,11 @@ class ClientProvisionForm(forms.ModelForm):
 
 
 class DomainForm(forms.ModelForm):
-    """A host for the tenant, normalised as routing sees it; under BASE_DOMAIN only its own slug."""
+    """A host for the tenant, normalised as routing sees it; under BASE_DOMAIN only its own slug.
+
+    A stored domain's host cannot be edited: add the new host and remove the old one, so each
+    step goes through its service and leaves its audit record.
+    """
 
     class Meta:
         model = Domain
@@ -77,15 +87,35 @@ class DomainForm(forms.ModelForm):
 
     def clean_domain(self) -> str:
         host = domain_normalize(self.cleaned_data.get("domain", ""))
-        if self.instance.pk and host == self.instance.domain:
+        if self.instance.pk:
+            if host != self.initial.get("domain"):
+                raise ValidationError("Add the new host as another domain and remove this one instead.")
             return host
         tenant = Client.objects.filter(pk=self.instance.tenant_id).first()
         return domain_validate(tenant=tenant, domain=host) if tenant is not None else host
 
 
+class DomainFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.has_changed() or form.instance.pk
+            if not (self.can_delete and self._should_delete_form(form))
+        ]
+        primaries = sum(1 for form in kept if form.cleaned_data.get("is_primary"))
+        # A tenant with domains keeps exactly one primary; removing them all is not offered.
+        if (kept or self.initial_form_count()) and primaries != 1:
+            raise ValidationError("Exactly one domain must be primary.")
+
+
 class DomainInline(admin.TabularInline):
+    """Saved by ClientAdmin.save_formset through the domain services, never by the formset."""
+
     model = Domain
     form = DomainForm
+    formset = DomainFormSet
     extra = 0
 
 
@@ -117,13 +147,18 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
 
     @admin.action(description="Suspend selected tenants (their hosts answer 423)", permissions=["change"])
     def suspend_tenants(self, request, queryset):
+        actor = actor_for_user(request.user)
         self._each(
-            request, queryset, lambda t: tenant_suspend(tenant=t, reason=f"by {request.user}"), "suspended"
+            request,
+            queryset,
+            lambda t: tenant_suspend(actor=actor, tenant=t, reason=f"by {request.user}"),
+            "suspended",
         )
 
     @admin.action(description="Reactivate selected tenants", permissions=["change"])
     def reactivate_tenants(self, request, queryset):
-        self._each(request, queryset, lambda t: tenant_reactivate(tenant=t), "reactivated")
+        actor = actor_for_user(request.user)
+        self._each(request, queryset, lambda t: tenant_reactivate(actor=actor, tenant=t), "reactivated")
 
     def _each(self, request, queryset, change, done: str) -> None:
         names = []
@@ -149,7 +184,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
             / f"{tenant.slug}-{timezone.now():%Y%m%dT%H%M%SZ}.json"
         )
         try:
-            tenant_export(tenant=tenant, path=path, fmt="json")
+            tenant_export(actor=actor_for_user(request.user), tenant=tenant, path=path, fmt="json")
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return None
@@ -167,6 +202,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
         if form.is_bound and form.is_valid():
             try:
                 tenant_delete(
+                    actor=actor_for_user(request.user),
                     tenant=tenant,
                     confirm_slug=form.cleaned_data["confirm_slug"],
                     purge_stats=form.cleaned_data["purge_stats"],
@@ -218,22 +254,62 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            # Only the name is editable here; everything else has its own action.
+            tenant_rename(actor=actor_for_user(request.user), tenant=obj, name=form.cleaned_data["name"])
+            return None
         try:
             result = tenant_provision(
                 slug=form.cleaned_data["slug"],
                 name=form.cleaned_data["name"],
                 owner_email=form.cleaned_data["owner_email"],
                 owner_password=form.cleaned_data["owner_password"],
+                actor=actor_for_user(request.user),
             )
         except ValidationError as exc:  # raced with another sign-up for the same slug
             raise forms.ValidationError(exc.messages) from exc
         obj.pk = result.tenant.pk
         obj.schema_name = result.tenant.schema_name
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Domain:
+            return super().save_formset(request, form, formset, change)
+        # Through the services, in the order that keeps exactly one primary at every step:
+        # new hosts, then the change of primary, then removals (never of the primary).
+        actor = actor_for_user(request.user)
+        tenant = form.instance
+        deleted = [f for f in formset.initial_forms if formset._should_delete_form(f)]
+        kept = [f for f in formset.forms if f not in deleted and (f.instance.pk or f.has_changed())]
+        primary = None
+        for domain_form in kept:
+            domain = domain_form.instance
+            if domain.pk is None:
+                domain = domain_add(actor=actor, tenant=tenant, domain=domain_form.cleaned_data["domain"])
+                domain_form.instance = domain
+            if domain_form.cleaned_data.get("is_primary"):
+                primary = domain
+        if primary is not None:
+            domain_set_primary(actor=actor, domain=primary)
+        for domain_form in deleted:
+            domain_remove(actor=actor, domain=domain_form.instance)
+        formset.new_objects = [f.instance for f in kept if f not in formset.initial_forms]
+        formset.changed_objects = []
+        formset.deleted_objects = [f.instance for f in deleted]
+        return None
+
 
 @admin.register(Domain)
 class DomainAdmin(PublicSchemaOnlyAdmin):
+    """Every domain, to look one up; changes are made on the tenant's page (DomainInline)."""
+
     list_display = ["domain", "tenant", "is_primary"]
     search_fields = ["domain", "tenant__name"]
     list_select_related = ["tenant"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

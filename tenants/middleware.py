@@ -1,10 +1,11 @@
 """Host -> tenant routing, answered from the in-process routing table (tenants/routing.py).
 
-Hosts are normalised the way Django's own host check does (lowercase, port and one
-trailing dot removed). Only an exact registered domain routes: `www.acme.localhost` is not
-`acme.localhost` (django-tenants strips `www.`; this does not), so it is a plain 404 unless
-staff register it as a domain, and it can never reach another tenant by accident. An
-unknown, malformed or disallowed host gets the same plain 404, which names no tenant.
+Hosts are normalised by tenants.hosts.host_normalise (lowercase, port and one trailing dot
+removed), the same function that normalises registered domains. Only an exact registered
+domain routes: `www.acme.localhost` is not `acme.localhost` (django-tenants strips `www.`;
+this does not), so it is a plain 404 unless staff register it as a domain, and it can never
+reach another tenant by accident. An unknown, malformed or disallowed host gets the same
+plain 404, which names no tenant.
 """
 
 from collections.abc import Callable
@@ -13,9 +14,9 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 
+from .hosts import host_normalise
 from .routing import route_cache
 
 SUSPENDED_STATUS = 423  # Locked: the organisation exists, its data is kept, access is closed.
@@ -27,8 +28,7 @@ def request_host(request: HttpRequest) -> str | None:
         raw = request.get_host()
     except DisallowedHost:
         return None
-    domain, _port = split_domain_port(raw)
-    return domain or None
+    return host_normalise(raw)
 
 
 class TenantMiddleware:

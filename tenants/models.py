@@ -1,6 +1,13 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_tenants.models import DomainMixin, TenantMixin
+
+
+class ClientQuerySet(models.QuerySet["Client"]):
+    def real(self) -> "ClientQuerySet":
+        """Organisations only: every tenant but the public site (the base domain)."""
+        return self.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
 
 
 class Client(TenantMixin):
@@ -12,6 +19,8 @@ class Client(TenantMixin):
     # Set while the tenant is suspended: its hosts answer 423 and its data stays.
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspended_reason = models.CharField(max_length=200, blank=True, default="")
+
+    objects = ClientQuerySet.as_manager()
 
     auto_create_schema = True
     # Deleting the row must never silently drop a schema; deletion is explicit.

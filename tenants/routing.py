@@ -28,9 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
+from .hosts import host_normalise
 from .models import Client, Domain
 
 VERSION_KEY = "tenants:routes:version"
@@ -69,7 +70,9 @@ def routes_load_from_db() -> RouteTable:
         route = by_tenant.get(values[0])
         if route is None:
             route = by_tenant[values[0]] = Route(values=tuple(values))
-        table[domain.lower().removesuffix(".")] = route
+        host = host_normalise(domain)
+        if host is not None:  # a row no request host could ever match is left out
+            table[host] = route
     return table
 
 
@@ -147,13 +150,13 @@ class RouteCache:
             shared.set(key, table, timeout=SHARED_TIMEOUT_S)
         return table
 
-    def _shared(self):
+    def _shared(self) -> BaseCache | None:
         return caches[self.shared_alias] if self.shared_alias else None
 
 
 route_cache = RouteCache(ttl_s=settings.TENANT_CACHE_TTL_S, shared_alias=settings.TENANT_CACHE_ALIAS)
 
 
-def routes_changed(**_kwargs) -> None:
+def routes_changed(**_kwargs: object) -> None:
     """Signal receiver for Client and Domain saves and deletes."""
     route_cache.changed()

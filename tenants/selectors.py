@@ -1,13 +1,11 @@
 """Reads for tenants."""
 
-from django.conf import settings
-
 from .models import Client, Domain
 
 
 def tenant_get(*, slug: str) -> Client | None:
     """The tenant with this slug; never the public site."""
-    return Client.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME).filter(slug=slug).first()
+    return Client.objects.real().filter(slug=slug).first()
 
 
 def domain_list(*, tenant: Client) -> list[Domain]:

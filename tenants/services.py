@@ -1,5 +1,6 @@
 """Writes for tenants. Views, commands and the admin call these; nothing else creates tenants."""
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -7,6 +8,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,8 +21,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 import usage_stats
+from audit.actions import ActorKind, AuditAction
+from audit.actors import Actor, actor_system
+from audit.services import audit_record
 from usage_stats.services import usage_stats_tenant_purge
 
+from .hosts import host_normalise
 from .models import Client, Domain
 from .template import template_ensure
 
@@ -70,12 +76,14 @@ def tenant_provision(
     name: str,
     owner_email: str,
     owner_password: str | None,
+    actor: Actor | None = None,
 ) -> ProvisionedTenant:
     """Create a tenant: its schema, its primary domain and its owner, all or nothing.
 
     The schema is a copy of the migrated template schema (tenants/template.py), which
     takes tens of milliseconds instead of running every migration. An owner_password of
-    None gives the owner an unusable password (bulk and load-test tenants).
+    None gives the owner an unusable password (bulk and load-test tenants). The audit
+    record names `actor`, or the new owner when None (a sign-up on the public site).
 
     Raises ValidationError (with a dict of field errors) on bad input; nothing is
     created in that case.
@@ -120,6 +128,13 @@ def tenant_provision(
                 is_staff=True,
                 is_superuser=True,
             )
+        audit_record(
+            action=AuditAction.TENANT_CREATED,
+            actor=actor or Actor(kind=ActorKind.OWNER, id=owner.pk, email=owner.email),
+            tenant=tenant,
+            target=tenant,
+            changes={"slug": slug, "name": name, "owner_email": owner_email},
+        )
         transaction.on_commit(lambda: _provision_events_record(tenant=tenant.schema_name, owner_id=owner.pk))
     return ProvisionedTenant(tenant=tenant, domain=domain, owner_email=owner_email)
 
@@ -153,26 +168,88 @@ def _not_public(tenant: Client, action: str) -> None:
         raise ValidationError(f"The public site cannot be {action}.", code="public")
 
 
-def tenant_suspend(*, tenant: Client, reason: str = "") -> Client:
-    """Close the tenant's hosts (HTTP 423 page); its schema and data stay as they are."""
+def tenant_suspend(*, actor: Actor, tenant: Client, reason: str = "") -> Client:
+    """Close the tenant's hosts (HTTP 423 page); its schema and data stay as they are.
+
+    Suspending a suspended tenant keeps its start time and only replaces the reason.
+    """
     _not_public(tenant, "suspended")
+    reason = (reason or "").strip()[:200]
+    if tenant.suspended_at is not None and tenant.suspended_reason == reason:
+        return tenant
+    before = {"suspended_at": _iso(tenant.suspended_at), "suspended_reason": tenant.suspended_reason}
     if tenant.suspended_at is None:
         tenant.suspended_at = timezone.now()
-    tenant.suspended_reason = (reason or "").strip()[:200]
-    tenant.save(update_fields=["suspended_at", "suspended_reason"])
+    tenant.suspended_reason = reason
+    with transaction.atomic():
+        tenant.save(update_fields=["suspended_at", "suspended_reason"])
+        audit_record(
+            action=AuditAction.TENANT_SUSPENDED,
+            actor=actor,
+            tenant=tenant,
+            target=tenant,
+            changes=_changes(before, {"suspended_at": _iso(tenant.suspended_at), "suspended_reason": reason}),
+        )
     return tenant
 
 
-def tenant_reactivate(*, tenant: Client) -> Client:
+def tenant_reactivate(*, actor: Actor, tenant: Client) -> Client:
+    """Open a suspended tenant's hosts again; a tenant that is not suspended is left alone."""
+    if tenant.suspended_at is None:
+        return tenant
+    before = {"suspended_at": _iso(tenant.suspended_at), "suspended_reason": tenant.suspended_reason}
     tenant.suspended_at = None
     tenant.suspended_reason = ""
-    tenant.save(update_fields=["suspended_at", "suspended_reason"])
+    with transaction.atomic():
+        tenant.save(update_fields=["suspended_at", "suspended_reason"])
+        audit_record(
+            action=AuditAction.TENANT_REACTIVATED,
+            actor=actor,
+            tenant=tenant,
+            target=tenant,
+            changes=_changes(before, {"suspended_at": None, "suspended_reason": ""}),
+        )
     return tenant
 
 
-def tenant_export(*, tenant: Client, path: Path, fmt: str = "json") -> Path:
+def tenant_rename(*, actor: Actor, tenant: Client, name: str) -> Client:
+    """Change the organisation's display name (its slug, schema and hosts stay)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Give the organisation a name."]})
+    if len(name) > 100:
+        raise ValidationError({"name": ["Use at most 100 characters."]})
+    stored = Client.objects.get(pk=tenant.pk).name
+    if name == stored:
+        return tenant
+    tenant.name = name
+    with transaction.atomic():
+        tenant.save(update_fields=["name"])
+        audit_record(
+            action=AuditAction.TENANT_RENAMED,
+            actor=actor,
+            tenant=tenant,
+            target=tenant,
+            changes={"name": [stored, name]},
+        )
+    return tenant
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{"field": [before, after]} for the fields that differ."""
+    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+
+
+def tenant_export(*, actor: Actor, tenant: Client, path: Path, fmt: str = "json") -> Path:
     """Write the tenant's data to `path`: `json` (Django fixtures, loaddata-compatible,
-    sessions left out) or `sql` (pg_dump of the schema, needs the pg_dump binary)."""
+    sessions left out) or `sql` (pg_dump of the schema, needs the pg_dump binary).
+
+    The audit record is written once the file is complete; a failed export leaves none.
+    """
     _not_public(tenant, "exported")
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(f"Unknown export format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}.")
@@ -181,16 +258,23 @@ def tenant_export(*, tenant: Client, path: Path, fmt: str = "json") -> Path:
         raise ValidationError(f"The folder {path.parent} does not exist.")
     if fmt == "sql":
         _schema_dump_sql(schema_name=tenant.schema_name, path=path)
-        return path
-    with schema_context(tenant.schema_name), path.open("w", encoding="utf-8") as out:
-        call_command(
-            "dumpdata",
-            exclude=EXPORT_EXCLUDE,
-            natural_foreign=True,
-            indent=2,
-            database=DEFAULT_DB_ALIAS,
-            stdout=out,
-        )
+    else:
+        with schema_context(tenant.schema_name), path.open("w", encoding="utf-8") as out:
+            call_command(
+                "dumpdata",
+                exclude=EXPORT_EXCLUDE,
+                natural_foreign=True,
+                indent=2,
+                database=DEFAULT_DB_ALIAS,
+                stdout=out,
+            )
+    audit_record(
+        action=AuditAction.TENANT_EXPORTED,
+        actor=actor,
+        tenant=tenant,
+        target=tenant,
+        changes={"format": fmt, "file": path.name},
+    )
     return path
 
 
@@ -214,18 +298,26 @@ def _schema_dump_sql(*, schema_name: str, path: Path) -> None:
         raise ValidationError(f"pg_dump failed: {detail}")
 
 
-def tenant_delete(*, tenant: Client, confirm_slug: str, purge_stats: bool = False) -> None:
+def tenant_delete(*, actor: Actor, tenant: Client, confirm_slug: str, purge_stats: bool = False) -> None:
     """Drop the tenant's schema and delete it with its domains, all or nothing.
 
     `confirm_slug` must be the tenant's slug, typed by the person deleting it. Usage stats
-    are kept (they name the tenant, not its data) unless `purge_stats`.
+    are kept (they name the tenant, not its data) unless `purge_stats`. Audit records are
+    kept too: their tenant becomes NULL and `tenant_schema` still names it.
     """
     _not_public(tenant, "deleted")
     if (confirm_slug or "").strip() != tenant.slug:
         raise ValidationError(f"Type the slug {tenant.slug!r} to confirm the deletion.", code="confirm")
     schema_name = tenant.schema_name
     with transaction.atomic():
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
+        audit_record(
+            action=AuditAction.TENANT_DELETED,
+            actor=actor,
+            tenant=tenant,
+            target=tenant,
+            changes={"name": tenant.name, "purge_stats": purge_stats},
+        )
         Domain.objects.filter(tenant=tenant).delete()
         tenant.delete(force_drop=True)  # DROP SCHEMA ... CASCADE, then the row
     if purge_stats:
@@ -234,20 +326,16 @@ def tenant_delete(*, tenant: Client, confirm_slug: str, purge_stats: bool = Fals
 
 # --- Domains ---------------------------------------------------------------------------------
 
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
 
 def domain_normalize(domain: str) -> str:
-    """A host name as routing sees it (lowercase, no port, no trailing dot), or ValidationError."""
-    host = (domain or "").strip().lower().removesuffix(".")
-    if not host:
+    """A host name as routing sees it (tenants/hosts.py), or ValidationError.
+
+    Stricter than a request's host: no port, and no bare IPv4 address.
+    """
+    if not (domain or "").strip():
         raise ValidationError("Enter a host name.", code="required")
-    labels = host.split(".")
-    if (
-        len(host) > 253
-        or not all(_LABEL_RE.match(label) for label in labels)
-        or host.replace(".", "").isdigit()
-    ):
+    host = host_normalise(domain, port_allowed=False)
+    if host is None or host.replace(".", "").isdigit():
         raise ValidationError(
             f"{domain!r} is not a host name: use letters, digits, hyphens and dots (no port, no scheme).",
             code="invalid",
@@ -271,24 +359,59 @@ def domain_validate(*, tenant: Client, domain: str) -> str:
     return host
 
 
-def domain_add(*, tenant: Client, domain: str, is_primary: bool = False) -> Domain:
+def domain_add(*, actor: Actor, tenant: Client, domain: str, is_primary: bool = False) -> Domain:
     """Route another host (e.g. a custom domain tasks.acme-corp.com) to the tenant; next request on."""
     host = domain_validate(tenant=tenant, domain=domain)
     with transaction.atomic():
-        return Domain.objects.create(domain=host, tenant=tenant, is_primary=is_primary)
+        added = Domain.objects.create(domain=host, tenant=tenant, is_primary=is_primary)
+        audit_record(
+            action=AuditAction.DOMAIN_ADDED,
+            actor=actor,
+            tenant=tenant,
+            target=added,
+            changes={"domain": host, "is_primary": is_primary},
+        )
+    return added
 
 
-def domain_set_primary(*, domain: Domain) -> Domain:
+def domain_set_primary(*, actor: Actor, domain: Domain) -> Domain:
     """Make `domain` its tenant's primary domain (the others stay, not primary)."""
+    previous = (
+        Domain.objects.filter(tenant_id=domain.tenant_id, is_primary=True)
+        .exclude(pk=domain.pk)
+        .values_list("domain", flat=True)
+        .first()
+    )
+    if previous is None and Domain.objects.filter(pk=domain.pk, is_primary=True).exists():
+        return domain  # already the primary one
     domain.is_primary = True
-    domain.save()  # DomainMixin.save demotes the previous primary in the same transaction
+    with transaction.atomic():
+        domain.save()  # DomainMixin.save demotes the previous primary in the same transaction
+        audit_record(
+            action=AuditAction.DOMAIN_PRIMARY_CHANGED,
+            actor=actor,
+            tenant=domain.tenant,
+            target=domain,
+            changes={"primary": [previous, domain.domain]},
+        )
     return domain
 
 
-def domain_remove(*, domain: Domain) -> None:
-    if domain.is_primary:
+def domain_remove(*, actor: Actor, domain: Domain) -> None:
+    """Stop routing a host; the primary domain cannot be removed (make another one primary first)."""
+    if Domain.objects.filter(pk=domain.pk, is_primary=True).exists() or (
+        domain.pk is None and domain.is_primary
+    ):
         raise ValidationError(f"{domain.domain} is the primary domain; make another one primary first.")
-    domain.delete()
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.DOMAIN_REMOVED,
+            actor=actor,
+            tenant=domain.tenant,
+            target=domain,
+            changes={"domain": domain.domain},
+        )
+        domain.delete()
 
 
 # --- Many tenants at once (load tests, benchmarks) ----------------------------------------
@@ -307,6 +430,7 @@ def tenants_bulk_create(
     count: int,
     start: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
+    actor: Actor | None = None,
 ) -> BulkCreateResult:
     """Provision `<prefix>-0001` ... with owners `owner@<slug>.example` (unusable passwords).
 
@@ -333,7 +457,11 @@ def tenants_bulk_create(
         else:
             try:
                 tenant_provision(
-                    slug=slug, name=f"Load {slug}", owner_email=f"owner@{slug}.example", owner_password=None
+                    slug=slug,
+                    name=f"Load {slug}",
+                    owner_email=f"owner@{slug}.example",
+                    owner_password=None,
+                    actor=actor or actor_system(),
                 )
             except ValidationError as exc:
                 result.failed[slug] = " ".join(exc.messages)

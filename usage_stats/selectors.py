@@ -210,7 +210,7 @@ def tenants_created(*, period: Period) -> list:
     from tenants.models import Client
 
     return list(
-        Client.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+        Client.objects.real()
         .filter(created_at__gte=period.start, created_at__lt=period.end)
         .order_by("-created_at")
     )
@@ -220,8 +220,4 @@ def tenant_exists(*, schema_name: str) -> bool:
     """Whether a tenant (never the public site) has this schema."""
     from tenants.models import Client
 
-    return (
-        Client.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-        .filter(schema_name=schema_name)
-        .exists()
-    )
+    return Client.objects.real().filter(schema_name=schema_name).exists()

@@ -20,7 +20,7 @@ import math
 import random
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -34,6 +34,9 @@ from django.utils import timezone
 from core.errors import error_response
 
 from .models import LoginFailure
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DEFAULT_FAILURES = 5
 DEFAULT_IP_FAILURES = 50
@@ -68,7 +71,7 @@ def client_ip(request: HttpRequest) -> str:
 
 def _scope(request: HttpRequest) -> str:
     tenant = getattr(request, "tenant", None)
-    return getattr(tenant, "schema_name", None) or str(getattr(connection, "schema_name", "public"))
+    return getattr(tenant, "schema_name", None) or str(getattr(connection, "schema_name", ""))
 
 
 def _normalise_email(value: Any) -> str:
@@ -119,7 +122,7 @@ def _retry_after_for(request: HttpRequest, email: str) -> int:
 
 @receiver(user_login_failed, dispatch_uid="accounts.throttle.services.failed")
 def _on_login_failed(
-    sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+    sender: object, credentials: dict, request: HttpRequest | None = None, **kwargs: object
 ) -> None:
     if request is None or getattr(request, _THROTTLED_ATTR, False):
         return
@@ -128,7 +131,7 @@ def _on_login_failed(
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.throttle.services.succeeded")
-def _on_logged_in(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _on_logged_in(sender: object, request: HttpRequest | None, user: object, **kwargs: object) -> None:
     if request is None:
         return
     email = _normalise_email(getattr(user, "email", ""))
@@ -144,7 +147,7 @@ class ThrottledModelBackend(ModelBackend):
         username: str | None = None,
         password: str | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> "User | None":
         if request is not None:
             email = _normalise_email(username or kwargs.get("email"))
             already_checked = getattr(request, _CHECKED_EMAIL_ATTR, None) == email
@@ -170,7 +173,11 @@ class LoginThrottleMiddleware:
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple,
+        view_kwargs: dict,
     ) -> HttpResponse | None:
         if request.method != "POST":
             return None

@@ -40,6 +40,7 @@ RESERVED_SLUGS = frozenset(
 # `migrate_schemas` win (tenants/checks.py fails the start-up otherwise).
 SHARED_APPS = [
     "core",
+    "audit",
     "tenants",
     "django_tenants",
     "django.contrib.contenttypes",

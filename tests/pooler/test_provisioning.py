@@ -10,6 +10,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from audit.actors import actor_system
 from tenants.models import Client
 from tenants.services import tenant_delete
 
@@ -40,4 +41,4 @@ def test_provision_tenant_through_pgbouncer(pgbouncer, tenants, django_db_blocke
             with schema_context("acme"):
                 assert not User.objects.filter(email=f"owner@{slug}.example").exists()
         finally:
-            tenant_delete(tenant=tenant, confirm_slug=slug)
+            tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=slug)

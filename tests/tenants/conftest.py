@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from audit.actors import actor_system
 from tenants.models import Client
 from tenants.selectors import tenant_get
 from tenants.services import tenant_delete, tenant_provision
@@ -49,7 +50,7 @@ def committed_tenants(tenants, django_db_blocker) -> Iterator[Callable[[str], Cl
         for slug in made:
             tenant = tenant_get(slug=slug)
             if tenant is not None:
-                tenant_delete(tenant=tenant, confirm_slug=slug)
+                tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=slug)
 
 
 def subprocess_env(**overrides: str) -> dict[str, str]:

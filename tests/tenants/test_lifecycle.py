@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 import usage_stats
 from accounts.models import User
+from audit.actors import actor_system
 from tasks_app.models import Task
 from tasks_app.services import task_create
 from tenants.models import Client, Domain
@@ -130,7 +131,7 @@ def test_delete_needs_the_slug_typed(tenants, db, monkeypatch, capsys):
 def test_public_site_cannot_be_deleted_or_suspended(tenants, db):
     public = Client.objects.get(schema_name="public")
     with pytest.raises(ValidationError, match="public site cannot be deleted"):
-        tenant_delete(tenant=public, confirm_slug="public")
+        tenant_delete(actor=actor_system(), tenant=public, confirm_slug="public")
     assert schema_exists("public")
 
 
@@ -233,7 +234,7 @@ def test_admin_offers_no_plain_delete(staff, acme):
 )
 def test_domain_add_rejects_bad_hosts(acme, host, message):
     with pytest.raises(ValidationError, match=message):
-        domain_add(tenant=acme.tenant, domain=host)
+        domain_add(actor=actor_system(), tenant=acme.tenant, domain=host)
 
 
 def test_domain_command_manages_custom_domains(acme, capsys):
@@ -250,4 +251,4 @@ def test_domain_command_manages_custom_domains(acme, capsys):
     call_command("tenant_domain", "acme", "remove", "acme.localhost")
     assert HttpClient(HTTP_HOST="acme.localhost").get("/accounts/login/").status_code == 404
     with pytest.raises(ValidationError, match="primary"):
-        domain_remove(domain=Domain.objects.get(domain="tasks.acme-corp.example"))
+        domain_remove(actor=actor_system(), domain=Domain.objects.get(domain="tasks.acme-corp.example"))

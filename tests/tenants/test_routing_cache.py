@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from audit.actors import actor_system
 from tenants.models import Domain
 from tenants.routing import RouteCache, route_cache
 from tenants.services import domain_add, domain_remove, domain_set_primary, tenant_reactivate, tenant_suspend
@@ -101,17 +102,17 @@ def test_domain_changes_take_effect_on_next_request(committed_tenants, django_db
         assert own.get("/accounts/login/").status_code == 200  # warm
         assert HttpClient(HTTP_HOST=custom).get("/accounts/login/").status_code == 404
 
-        domain = domain_add(tenant=tenant, domain=custom.upper() + ".")
+        domain = domain_add(actor=actor_system(), tenant=tenant, domain=custom.upper() + ".")
         assert domain.domain == custom and not domain.is_primary
         page = HttpClient(HTTP_HOST=custom).get("/accounts/login/")
         assert page.status_code == 200 and f"Sign in to {tenant.name}".encode() in page.content
 
-        domain_set_primary(domain=domain)
+        domain_set_primary(actor=actor_system(), domain=domain)
         assert list(
             Domain.objects.filter(tenant=tenant, is_primary=True).values_list("domain", flat=True)
         ) == [custom]
         old = Domain.objects.get(domain=f"{tenant.slug}.localhost")
-        domain_remove(domain=old)
+        domain_remove(actor=actor_system(), domain=old)
         assert own.get("/accounts/login/").status_code == 404
         assert HttpClient(HTTP_HOST=custom).get("/accounts/login/").status_code == 200
 
@@ -121,14 +122,14 @@ def test_suspension_takes_effect_on_next_request_and_keeps_data(committed_tenant
     with django_db_blocker.unblock():
         client = HttpClient(HTTP_HOST=f"{tenant.slug}.localhost")
         assert client.get("/accounts/login/").status_code == 200  # warm
-        tenant_suspend(tenant=tenant, reason="unpaid")
+        tenant_suspend(actor=actor_system(), tenant=tenant, reason="unpaid")
         for path in ("/", "/accounts/login/", "/admin/", "/static/css/app.css"):
             response = client.get(path)
             assert response.status_code == 423, path
             assert b"This organisation is suspended" in response.content
         with schema_context(tenant.schema_name):
             assert User.objects.filter(email=f"owner@{tenant.slug}.example").exists()
-        tenant_reactivate(tenant=tenant)
+        tenant_reactivate(actor=actor_system(), tenant=tenant)
         assert client.get("/accounts/login/").status_code == 200
 
 
@@ -142,7 +143,7 @@ def test_rolled_back_domain_is_never_served(acme, django_db_blocker):
     with django_db_blocker.unblock():
         assert HttpClient(HTTP_HOST="acme.localhost").get("/accounts/login/").status_code == 200
         with pytest.raises(Rollback), transaction.atomic():
-            domain_add(tenant=acme.tenant, domain=host)
+            domain_add(actor=actor_system(), tenant=acme.tenant, domain=host)
             assert HttpClient(HTTP_HOST=host).get("/accounts/login/").status_code == 200
             raise Rollback
         assert HttpClient(HTTP_HOST=host).get("/accounts/login/").status_code == 404
@@ -235,11 +236,11 @@ def test_changes_reach_another_process_within_ttl(committed_tenants, django_db_b
             return elapsed
 
         with django_db_blocker.unblock():
-            domain_add(tenant=tenant, domain=custom)
+            domain_add(actor=actor_system(), tenant=tenant, domain=custom)
         assert seen_everywhere(custom, 200) <= ttl_s + 1.0  # + one poll on a busy machine
 
         with django_db_blocker.unblock():
-            tenant_suspend(tenant=tenant)
+            tenant_suspend(actor=actor_system(), tenant=tenant)
         assert seen_everywhere(own, 423) <= ttl_s + 1.0
         _status, body = server.get(own)
         assert "This organisation is suspended" in body

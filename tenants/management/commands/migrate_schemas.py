@@ -26,10 +26,11 @@ from django.db import connection, connections
 from django_tenants.management.commands import SyncCommon
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 from django_tenants.migration_executors.base import run_migrations
-from django_tenants.utils import get_tenant_model, quote_schema_name, schema_exists
+from django_tenants.utils import quote_schema_name, schema_exists
 
 from core.progress import ProgressBar
 from tenants.migration_state import schemas_up_to_date
+from tenants.models import Client
 from tenants.template import clone_script_cache_clear, template_schema_name
 
 EXECUTORS = ("multiprocessing", "standard")
@@ -144,10 +145,7 @@ class Command(MigrateSchemasCommand):
                 cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_schema_name(template)}")
             in_process.append(template)
             tenant_schemas = list(
-                get_tenant_model()
-                .objects.exclude(schema_name=public)
-                .order_by("schema_name")
-                .values_list("schema_name", flat=True)
+                Client.objects.real().order_by("schema_name").values_list("schema_name", flat=True)
             )
         everything = in_process + tenant_schemas
         current = schemas_up_to_date(schema_names=everything) if skip else set()

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actors import actor_cli
 from tenants.services import tenant_provision
 
 from ._lifecycle import error_text
@@ -18,7 +19,11 @@ class Command(BaseCommand):
     def handle(self, *args, slug: str, name: str, owner_email: str, owner_password: str, **options):
         try:
             result = tenant_provision(
-                slug=slug, name=name, owner_email=owner_email, owner_password=owner_password
+                slug=slug,
+                name=name,
+                owner_email=owner_email,
+                owner_password=owner_password,
+                actor=actor_cli(),
             )
         except ValidationError as exc:
             raise CommandError(error_text(exc)) from None

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
+from audit.actors import actor_cli
 from tenants.models import Client
 from tenants.services import public_tenant_ensure, tenant_provision
 
@@ -31,7 +32,9 @@ class Command(BaseCommand):
                 User.objects.create_superuser(STAFF_EMAIL, STAFF_PASSWORD)
         for slug, name, email, password in DEMO_TENANTS:
             if not Client.objects.filter(slug=slug).exists():
-                tenant_provision(slug=slug, name=name, owner_email=email, owner_password=password)
+                tenant_provision(
+                    slug=slug, name=name, owner_email=email, owner_password=password, actor=actor_cli()
+                )
             self._seed_tasks(slug, email)
         port = settings.PORT
         base = settings.BASE_DOMAIN

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actors import actor_cli
 from tenants.services import tenant_delete
 
 from ._lifecycle import error_text, tenant_or_error
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             )
             confirm = input(f"Type the slug ({tenant.slug}) to confirm: ")
         try:
-            tenant_delete(tenant=tenant, confirm_slug=confirm, purge_stats=purge_stats)
+            tenant_delete(actor=actor_cli(), tenant=tenant, confirm_slug=confirm, purge_stats=purge_stats)
         except ValidationError as exc:
             raise CommandError(error_text(exc)) from None
         kept = "purged" if purge_stats else "kept"

@@ -1,6 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actors import actor_cli
+from tenants.hosts import host_normalise
 from tenants.models import Domain
 from tenants.selectors import domain_list
 from tenants.services import domain_add, domain_remove, domain_set_primary
@@ -26,17 +28,17 @@ class Command(BaseCommand):
             raise CommandError(f"{action} needs a host name.")
         try:
             if action == "add":
-                domain = domain_add(tenant=tenant, domain=host, is_primary=primary)
+                domain = domain_add(actor=actor_cli(), tenant=tenant, domain=host, is_primary=primary)
                 self.stdout.write(self.style.SUCCESS(f"Added {domain.domain} to {tenant.slug}."))
             elif action in ("remove", "primary"):
-                domain = Domain.objects.filter(tenant=tenant, domain=host.strip().lower().rstrip(".")).first()
+                domain = Domain.objects.filter(tenant=tenant, domain=host_normalise(host)).first()
                 if domain is None:
                     raise CommandError(f"{tenant.slug} has no domain {host!r}.")
                 if action == "remove":
-                    domain_remove(domain=domain)
+                    domain_remove(actor=actor_cli(), domain=domain)
                     self.stdout.write(self.style.SUCCESS(f"Removed {domain.domain} from {tenant.slug}."))
                 else:
-                    domain_set_primary(domain=domain)
+                    domain_set_primary(actor=actor_cli(), domain=domain)
                     self.stdout.write(self.style.SUCCESS(f"{domain.domain} is now the primary domain."))
         except ValidationError as exc:
             raise CommandError(error_text(exc)) from None

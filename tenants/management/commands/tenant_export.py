@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from audit.actors import actor_cli
 from tenants.services import EXPORT_FORMATS, tenant_export
 
 from ._lifecycle import error_text, tenant_or_error
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         if path.exists():
             raise CommandError(f"{path} already exists; choose another --output.")
         try:
-            tenant_export(tenant=tenant, path=path, fmt=fmt)
+            tenant_export(actor=actor_cli(), tenant=tenant, path=path, fmt=fmt)
         except ValidationError as exc:
             path.unlink(missing_ok=True)
             raise CommandError(error_text(exc)) from None

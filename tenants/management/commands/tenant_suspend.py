@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actors import actor_cli
 from tenants.services import tenant_suspend
 
 from ._lifecycle import error_text, tenant_or_error
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug: str, reason: str, **options):
         try:
-            tenant = tenant_suspend(tenant=tenant_or_error(slug), reason=reason)
+            tenant = tenant_suspend(actor=actor_cli(), tenant=tenant_or_error(slug), reason=reason)
         except ValidationError as exc:
             raise CommandError(error_text(exc)) from None
         self.stdout.write(

@@ -3,6 +3,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actors import actor_cli
 from core.progress import ProgressBar
 from tenants.services import tenants_bulk_create
 
@@ -31,7 +32,9 @@ class Command(BaseCommand):
                 bar.update(done, total)
 
         try:
-            result = tenants_bulk_create(prefix=prefix, count=count, start=start, progress=progress)
+            result = tenants_bulk_create(
+                prefix=prefix, count=count, start=start, progress=progress, actor=actor_cli()
+            )
         except ValidationError as exc:
             raise CommandError(error_text(exc)) from None
         finally:

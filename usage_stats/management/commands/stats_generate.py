@@ -2,7 +2,6 @@
 
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core.progress import ProgressBar
@@ -47,9 +46,7 @@ class Command(BaseCommand):
         if not 0 <= big_share < 1:
             raise CommandError("--big-share must be at least 0 and below 1.")
         known = list(
-            Client.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
-            .order_by("created_at", "schema_name")
-            .values_list("schema_name", flat=True)
+            Client.objects.real().order_by("created_at", "schema_name").values_list("schema_name", flat=True)
         )
         if tenant:
             unknown = sorted(set(tenant) - set(known))

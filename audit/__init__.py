@@ -1,0 +1,1 @@
+"""Who did what to which tenant: one AuditRecord per lifecycle action (public schema)."""

@@ -1,0 +1,29 @@
+"""Usage events as the stats database holds them, for tests of the code that records them.
+
+Services record events on commit; a test in a transaction runs those callbacks with
+pytest-django's `django_capture_on_commit_callbacks(execute=True)`, then reads here.
+"""
+
+import usage_stats
+from tests.usage_stats.conftest import StatsDB
+
+
+def task_ids_with_event(event: str, *, tenant: str, task_ids: list[int]) -> list[int]:
+    """Of `task_ids`, those with an `event` usage event in `tenant` (flushed first), sorted."""
+    assert usage_stats.flush(timeout_s=10)
+    rows = StatsDB().rows(
+        "SELECT DISTINCT (properties->>'task_id')::bigint FROM usage_event"
+        " WHERE event = %s AND tenant = %s AND (properties->>'task_id')::bigint = ANY(%s)",
+        [event, tenant, task_ids],
+    )
+    return sorted(row[0] for row in rows)
+
+
+def user_events(event: str, *, tenant: str, user_id: int) -> list[dict]:
+    """The properties of every `event` usage event of one user in `tenant` (flushed first)."""
+    assert usage_stats.flush(timeout_s=10)
+    rows = StatsDB().rows(
+        "SELECT properties FROM usage_event WHERE event = %s AND tenant = %s AND user_id = %s",
+        [event, tenant, user_id],
+    )
+    return [row[0] for row in rows]
