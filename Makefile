@@ -7,11 +7,12 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db migrate seed run test test-split-stats lint format bench soak stop clean
+.PHONY: help venv db migrate seed run test test-fast test-split-stats lint format bench soak stop clean
 
 help:
 	@echo "make run     install, start the embedded PostgreSQL, migrate, seed demo tenants, serve on :$(PORT)"
 	@echo "make test    same set-up, then the whole test suite"
+	@echo "make test-fast  same set-up, then the unit and db tiers only (no servers, no browser; under a minute)"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
 	@echo "make lint    ruff check + format check"
 	@echo "make bench   benchmarks (figures beside baselines, bench/results.json)"
@@ -44,6 +45,10 @@ test: venv db
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+# Tiers are pytest markers assigned in tests/conftest.py (tests/support/tiers.py).
+test-fast: venv db
+	$(PY) -m pytest -m "unit or db"
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,59 +1,27 @@
 """Shared fixtures: two provisioned tenants (acme, globex) in the real test database,
-and test clients bound to their hosts."""
+test clients bound to their hosts, a private PgBouncer; and the test tiers
+(tests/support/tiers.py), assigned to every collected test."""
 
+import inspect
+import types
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
-from tenants.models import Client
-from tenants.services import public_tenant_ensure, tenant_provision
+from tenants.services import public_tenant_ensure
+from tests.support.pgbouncer import PgBouncer, PgBouncerUnavailable, pgbouncer_running
+from tests.support.tenants import PASSWORD, TenantInfo, tenant_ensure
+from tests.support.tiers import TIER_ATTRIBUTE, TIERS, most_demanding
+from tests.support.workload import Probe
 
-PASSWORD = "correct-horse-battery-staple"
+__all__ = ["PASSWORD", "TenantInfo"]
 
-
-@dataclass
-class TenantInfo:
-    tenant: Client
-    host: str
-    owner_email: str
-    password: str = PASSWORD
-
-    @property
-    def slug(self) -> str:
-        return self.tenant.slug
-
-    def client(self) -> HttpClient:
-        """An anonymous HTTP client for this tenant's host."""
-        return HttpClient(HTTP_HOST=self.host)
-
-    def owner(self):
-        from accounts.models import User
-
-        with schema_context(self.tenant.schema_name):
-            return User.objects.get(email=self.owner_email)
-
-    def login(self, email: str | None = None) -> HttpClient:
-        """An HTTP client signed in (session stored in this tenant's schema)."""
-        from accounts.models import User
-
-        client = self.client()
-        with schema_context(self.tenant.schema_name):
-            client.force_login(User.objects.get(email=email or self.owner_email))
-        return client
-
-
-def _ensure_tenant(slug: str, name: str) -> TenantInfo:
-    email = f"owner@{slug}.example"
-    tenant = Client.objects.filter(slug=slug).first()
-    if tenant is None:
-        result = tenant_provision(slug=slug, name=name, owner_email=email, owner_password=PASSWORD)
-        tenant = result.tenant
-    return TenantInfo(tenant=tenant, host=f"{slug}.{settings.BASE_DOMAIN}", owner_email=email)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +42,8 @@ def django_db_setup(
     """
     from django.test.utils import setup_databases, teardown_databases
 
+    from usage_stats.collector import shutdown
+
     keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock():
         db_cfg = setup_databases(
@@ -84,6 +54,9 @@ def django_db_setup(
             keepdb=keepdb,
         )
     yield
+    # The usage-stats flusher keeps its own connection to the stats test database:
+    # flush and close it before the databases are dropped.
+    shutdown(timeout_s=5)
     if not keepdb:
         with django_db_blocker.unblock():
             teardown_databases(db_cfg, verbosity=request.config.option.verbose)
@@ -95,8 +68,8 @@ def tenants(django_db_setup, django_db_blocker) -> dict[str, TenantInfo]:
     with django_db_blocker.unblock():
         public_tenant_ensure()
         found = {
-            "acme": _ensure_tenant("acme", "Acme Corporation"),
-            "globex": _ensure_tenant("globex", "Globex Industries"),
+            "acme": tenant_ensure("acme", "Acme Corporation"),
+            "globex": tenant_ensure("globex", "Globex Industries"),
         }
         connection.set_schema_to_public()
     return found
@@ -112,18 +85,109 @@ def globex(tenants, db) -> TenantInfo:
     return tenants["globex"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _usage_stats_flushed_before_databases_are_dropped(django_db_setup) -> Iterator[None]:
-    """The usage-stats flusher keeps its own connection to the stats test database:
-    flush and close it before pytest-django drops that database."""
-    yield
-    from usage_stats.collector import shutdown
-
-    shutdown(timeout_s=5)
-
-
 @pytest.fixture(autouse=True)
 def _public_schema_after_each_test() -> Iterator[None]:
     """A request leaves the connection on its tenant's schema; start every test on public."""
     yield
     connection.set_schema_to_public()
+
+
+# --- PgBouncer -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(django_db_setup) -> Iterator[PgBouncer]:
+    """A private PgBouncer (transaction mode, 2 server connections per database) in front of
+    the test databases, for the session."""
+    try:
+        with pgbouncer_running(runs_dir=ROOT / ".data" / "pgbouncer-tests") as running:
+            yield running
+    except PgBouncerUnavailable as exc:
+        if "loopback" in str(exc):
+            pytest.skip(str(exc))
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def probes(tenants, django_db_blocker) -> Iterator[dict[str, Probe]]:
+    """A committed task with a title found nowhere else, and a signed-in session, per tenant."""
+    from tasks_app.models import Task
+    from tasks_app.services import task_create
+
+    run = uuid.uuid4().hex[:10]
+    found: dict[str, Probe] = {}
+    with django_db_blocker.unblock():
+        for slug in ("acme", "globex"):
+            info = tenants[slug]
+            with schema_context(info.tenant.schema_name):
+                task = task_create(actor=info.owner(), title=f"pool-probe-{slug}-{run}")
+            session_key = info.login().cookies["sessionid"].value
+            found[slug] = Probe(slug, info.host, task.title, task.id, session_key)
+    yield found
+    with django_db_blocker.unblock():
+        for slug, probe in found.items():
+            with schema_context(tenants[slug].tenant.schema_name):
+                Task.objects.filter(id=probe.task_id).delete()
+
+
+# --- Tiers -----------------------------------------------------------------------------------
+
+# Fixtures from plugins that start something, by name.
+_FIXTURE_TIERS = {"live_server": "live"}
+# (Not django_db_blocker: a pytest-django autouse fixture asks for it in every test.)
+_DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup"})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """One tier marker per test: its own (or its module's or class's) if set; else the most
+    demanding tier a helper it or its fixtures reach declares; else `db` when it touches
+    the database; else `unit`."""
+    for item in items:
+        if any(item.get_closest_marker(tier) for tier in TIERS):
+            continue
+        item.add_marker(_inferred_tier(item))
+
+
+def _inferred_tier(item) -> str:
+    reached: set[str] = set()
+    seen: set[types.CodeType] = set()
+    if isinstance(item, pytest.Function):
+        reached |= _helper_tiers(item.obj, seen)
+    info = getattr(item, "_fixtureinfo", None)
+    fixturenames = set(getattr(item, "fixturenames", ()))
+    for name in fixturenames:
+        if name in _FIXTURE_TIERS:
+            reached.add(_FIXTURE_TIERS[name])
+        for fixturedef in info.name2fixturedefs.get(name, ()) if info else ():
+            reached |= _helper_tiers(fixturedef.func, seen)
+    tier = most_demanding(reached)
+    if tier:
+        return tier
+    if item.get_closest_marker("django_db") or _DB_FIXTURES & fixturenames:
+        return "db"
+    return "unit"
+
+
+def _helper_tiers(func, seen: set[types.CodeType]) -> set[str]:
+    """Tiers declared by the helpers `func`'s code names, following functions of tests/."""
+    func = inspect.unwrap(func)
+    code = getattr(func, "__code__", None)
+    if code is None or code in seen:
+        return set()
+    seen.add(code)
+    found: set[str] = set()
+    for name in _code_names(code):
+        obj = func.__globals__.get(name)
+        tier = getattr(obj, TIER_ATTRIBUTE, None)
+        if tier:
+            found.add(tier)
+        elif isinstance(obj, types.FunctionType) and obj.__module__.startswith("tests."):
+            found |= _helper_tiers(obj, seen)
+    return found
+
+
+def _code_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_names(const)

@@ -3,8 +3,8 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from tasks_app.models import Task
-from tests.conftest import PASSWORD
-from tests.tasks_app.factories import make_person, make_task, unique
+from tests.support.factories import make_person, make_task, unique
+from tests.support.tenants import PASSWORD
 
 
 def test_owner_gets_admin_for_their_people_and_tasks(acme):

@@ -22,7 +22,7 @@ from django_tenants.utils import schema_context
 from accounts.services import api_token_create
 from tasks_app.models import Task
 from tasks_app.services import task_create
-from tests.ops.pg import in_fresh_thread
+from tests.support.database import in_fresh_thread
 
 ACME_NAME = b"Acme Corporation"
 GLOBEX_NAME = b"Globex Industries"

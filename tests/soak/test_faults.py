@@ -22,7 +22,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from tests.ops.server import ROOT, gunicorn
+from tests.support.gunicorn import ROOT, gunicorn
 
 from .cluster import Cluster, private_cluster
 from .load import Load, LoadResult, login_sessions

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.ops.pg import in_fresh_thread, superuser_connection
-from tests.ops.server import database_url, gunicorn
+from tests.support.database import in_fresh_thread, superuser_connection
+from tests.support.gunicorn import database_url, gunicorn
 
 from .load import Load, login_sessions
 from .monitor import APP_NAME, ConnectionMonitor

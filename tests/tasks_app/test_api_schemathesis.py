@@ -16,8 +16,8 @@ import requests
 
 from accounts.services import api_token_create
 from tenants.services import tenant_provision
-from tests.conftest import PASSWORD
-from tests.live import committed
+from tests.support.live_server import committed
+from tests.support.tenants import PASSWORD
 
 pytestmark = pytest.mark.live
 

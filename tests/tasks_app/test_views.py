@@ -6,8 +6,7 @@ from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from tasks_app.models import Task
-
-from .factories import make_person, make_task, unique
+from tests.support.factories import make_person, make_task, unique
 
 
 def messages_of(response) -> list[str]:

@@ -32,8 +32,15 @@ def _set_calls(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SET SEARCH_PATH")]
 
 
-def test_limit_set_calls_is_on():
-    assert settings.TENANT_LIMIT_SET_CALLS is True
+def test_search_path_is_set_once_per_tenant_not_once_per_cursor(acme, globex):
+    """TENANT_LIMIT_SET_CALLS: cursors on the same tenant reuse the connection's path; a
+    switch of tenant states it again."""
+    connection.set_tenant(acme.tenant)
+    with CaptureQueriesContext(connection) as captured:
+        assert [_current_schema() for _ in range(3)] == ["acme"] * 3
+        connection.set_tenant(globex.tenant)
+        assert [_current_schema() for _ in range(3)] == ["globex"] * 3
+    assert len(_set_calls(captured)) == 2, [q["sql"] for q in captured]
 
 
 def test_warm_tenant_request_has_no_tenant_lookup_and_one_set(tenants, django_db_blocker):

@@ -12,8 +12,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from tenants.models import Client
 from tenants.services import tenant_delete
-
-from .support import ROOT
+from tests.support.gunicorn import ROOT
 
 pytestmark = pytest.mark.pgbouncer
 
