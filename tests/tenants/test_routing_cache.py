@@ -179,42 +179,6 @@ def _current_schema() -> str:
         return cursor.fetchone()[0]
 
 
-def test_search_path_is_restated_after_savepoint_rollback(acme, globex):
-    class Boom(Exception):
-        pass
-
-    connection.set_tenant(acme.tenant)
-    assert _current_schema() == "acme"
-    with pytest.raises(Boom), transaction.atomic():
-        connection.set_tenant(globex.tenant)
-        assert _current_schema() == "globex"
-        raise Boom
-    # PostgreSQL undid the SET with the savepoint; the connection still says globex.
-    assert connection.schema_name == "globex"
-    assert _current_schema() == "globex"
-
-    with pytest.raises(Boom), transaction.atomic():
-        assert _current_schema() == "globex"  # the path is cached: no new SET inside
-        raise Boom
-    assert _current_schema() == "globex"
-    connection.set_tenant(acme.tenant)
-    assert _current_schema() == "acme"
-
-
-def test_search_path_is_restated_after_rollback(tenants, django_db_blocker):
-    with django_db_blocker.unblock():
-        transaction.set_autocommit(False)
-        try:
-            connection.set_tenant(tenants["globex"].tenant)
-            assert _current_schema() == "globex"
-            transaction.rollback()
-            assert _current_schema() == "globex"
-            transaction.rollback()
-        finally:
-            transaction.set_autocommit(True)
-            connection.set_schema_to_public()
-
-
 def test_changes_reach_another_process_within_ttl(committed_tenants, django_db_blocker):
     """gunicorn with two workers (two processes, each with its own table) and a 1 s TTL."""
     ttl_s = 1.0
