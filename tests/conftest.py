@@ -138,14 +138,23 @@ _FIXTURE_TIERS = {"live_server": "live"}
 _DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup"})
 
 
+# The global timeout (pyproject) counts fixtures too: the first PgBouncer test of a session
+# may install PgBouncer (scripts/pgbouncer.sh allows 300 s for that).
+_TIER_TIMEOUTS_S = {"pgbouncer": 420}
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """One tier marker per test: its own (or its module's or class's) if set; else the most
     demanding tier a helper it or its fixtures reach declares; else `db` when it touches
-    the database; else `unit`."""
+    the database; else `unit`. Tiers with slow set-up get a longer timeout unless the test
+    sets its own."""
     for item in items:
-        if any(item.get_closest_marker(tier) for tier in TIERS):
-            continue
-        item.add_marker(_inferred_tier(item))
+        tier = most_demanding(tier for tier in TIERS if item.get_closest_marker(tier))
+        if tier is None:
+            tier = _inferred_tier(item)
+            item.add_marker(tier)
+        if tier in _TIER_TIMEOUTS_S and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(_TIER_TIMEOUTS_S[tier]))
 
 
 def _inferred_tier(item) -> str:

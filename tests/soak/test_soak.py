@@ -21,14 +21,16 @@ from .load import Load, login_sessions
 from .monitor import APP_NAME, ConnectionMonitor
 from .seed import soak_tenants_ensure
 
+CLIENTS = int(os.environ.get("SOAK_CLIENTS", "50"))
+DURATION_S = float(os.environ.get("SOAK_DURATION_S", "60"))
+
 pytestmark = [
     pytest.mark.soak,
     pytest.mark.live,
     pytest.mark.django_db(databases=[settings.DEFAULT_DB_ALIAS, settings.STATS_DB_ALIAS]),
+    # The load runs for DURATION_S; set-up (seeding, gunicorn) and the drain need minutes more.
+    pytest.mark.timeout(int(DURATION_S) + 300),
 ]
-
-CLIENTS = int(os.environ.get("SOAK_CLIENTS", "50"))
-DURATION_S = float(os.environ.get("SOAK_DURATION_S", "60"))
 TENANTS = 20
 WORKERS = 2
 THREADS = 4

@@ -7,7 +7,7 @@ its tier with `@needs_tier(...)`), then a database fixture or `django_db` mark g
 and anything else is `unit`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
@@ -38,6 +38,6 @@ def needs_tier(tier: str) -> Callable[[F], F]:
     return mark
 
 
-def most_demanding(tiers) -> str | None:
-    found = [tier for tier in TIERS if tier in set(tiers)]
-    return found[0] if found else None
+def most_demanding(tiers: Iterable[str]) -> str | None:
+    given = set(tiers)
+    return next((tier for tier in TIERS if tier in given), None)

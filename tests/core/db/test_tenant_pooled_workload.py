@@ -69,6 +69,7 @@ def _stats_events_since(started_at: float, route: str) -> int:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.timeout(600)  # maybe PgBouncer installed first (up to 300 s), then 2,000 requests (~35 s)
 def test_pooled_backend_answers_every_request_from_the_right_tenant(
     pooled_app, pgbouncer, probes, django_db_blocker
 ):
