@@ -24,7 +24,7 @@ SCRIPT = ROOT / "scripts" / "pgbouncer.sh"
 
 
 class PgBouncerUnavailable(Exception):
-    """PgBouncer could not front these databases (not loopback clusters, or it did not start)."""
+    """The databases are not the embedded loopback clusters PgBouncer is set up to front."""
 
 
 @dataclass
@@ -110,7 +110,7 @@ def pgbouncer_running(*, runs_dir: Path) -> Iterator[PgBouncer]:
     }
     started = subprocess.run([str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=300)
     if started.returncode != 0:
-        raise PgBouncerUnavailable(f"scripts/pgbouncer.sh start failed:\n{started.stderr}")
+        raise RuntimeError(f"scripts/pgbouncer.sh start failed:\n{started.stderr}")
     try:
         yield PgBouncer(port=port, admin_password=connections["default"].settings_dict["PASSWORD"])
     finally:
