@@ -2,8 +2,6 @@
 test clients bound to their hosts, a private PgBouncer; and the test tiers
 (tests/support/tiers.py), assigned to every collected test."""
 
-import inspect
-import types
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from django_tenants.utils import schema_context
 from tenants.services import public_tenant_ensure
 from tests.support.pgbouncer import PgBouncer, PgBouncerUnavailable, pgbouncer_running
 from tests.support.tenants import PASSWORD, TenantInfo, tenant_ensure
-from tests.support.tiers import TIER_ATTRIBUTE, TIERS, most_demanding
+from tests.support.tiers import TIERS, inferred_tier, most_demanding
 from tests.support.workload import Probe
 
 __all__ = ["PASSWORD", "TenantInfo"]
@@ -130,71 +128,18 @@ def probes(tenants, django_db_blocker) -> Iterator[dict[str, Probe]]:
 
 # --- Tiers -----------------------------------------------------------------------------------
 
-# Fixtures from plugins that start something, by name.
-_FIXTURE_TIERS = {"live_server": "live"}
-# (Not django_db_blocker: a pytest-django autouse fixture asks for it in every test.)
-_DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup"})
-
-
 # The global timeout (pyproject) counts fixtures too: the first PgBouncer test of a session
 # may install PgBouncer (scripts/pgbouncer.sh allows 300 s for that).
 _TIER_TIMEOUTS_S = {"pgbouncer": 420}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """One tier marker per test: its own (or its module's or class's) if set; else the most
-    demanding tier a helper it or its fixtures reach declares; else `db` when it touches
-    the database; else `unit`. Tiers with slow set-up get a longer timeout unless the test
-    sets its own."""
+    """One tier marker per test (tests/support/tiers.py); tiers with slow set-up get a
+    longer timeout unless the test sets its own."""
     for item in items:
         tier = most_demanding(tier for tier in TIERS if item.get_closest_marker(tier))
         if tier is None:
-            tier = _inferred_tier(item)
+            tier = inferred_tier(item)
             item.add_marker(tier)
         if tier in _TIER_TIMEOUTS_S and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(_TIER_TIMEOUTS_S[tier]))
-
-
-def _inferred_tier(item) -> str:
-    reached: set[str] = set()
-    seen: set[types.CodeType] = set()
-    if isinstance(item, pytest.Function):
-        reached |= _helper_tiers(item.obj, seen)
-    info = getattr(item, "_fixtureinfo", None)
-    fixturenames = set(getattr(item, "fixturenames", ()))
-    for name in fixturenames:
-        if name in _FIXTURE_TIERS:
-            reached.add(_FIXTURE_TIERS[name])
-        for fixturedef in info.name2fixturedefs.get(name, ()) if info else ():
-            reached |= _helper_tiers(fixturedef.func, seen)
-    tier = most_demanding(reached)
-    if tier:
-        return tier
-    if item.get_closest_marker("django_db") or _DB_FIXTURES & fixturenames:
-        return "db"
-    return "unit"
-
-
-def _helper_tiers(func, seen: set[types.CodeType]) -> set[str]:
-    """Tiers declared by the helpers `func`'s code names, following functions of tests/."""
-    func = inspect.unwrap(func)
-    code = getattr(func, "__code__", None)
-    if code is None or code in seen:
-        return set()
-    seen.add(code)
-    found: set[str] = set()
-    for name in _code_names(code):
-        obj = func.__globals__.get(name)
-        tier = getattr(obj, TIER_ATTRIBUTE, None)
-        if tier:
-            found.add(tier)
-        elif isinstance(obj, types.FunctionType) and obj.__module__.startswith("tests."):
-            found |= _helper_tiers(obj, seen)
-    return found
-
-
-def _code_names(code: types.CodeType) -> Iterator[str]:
-    yield from code.co_names
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            yield from _code_names(const)

@@ -8,5 +8,6 @@
 - `chromium`: Debian's Chromium through Playwright.
 - `pgbouncer`: a private PgBouncer in transaction mode, and gunicorn behind it.
 - `workload`: the concurrent two-tenant workload that classifies every answer.
-- `tiers`: the test tiers (pytest markers) and how a helper declares the tier it needs.
+- `tiers`: the test tiers (pytest markers), how a helper declares the tier it needs, and how
+  a test's tier is inferred (tested in test_tiers.py).
 """

@@ -7,7 +7,9 @@ its tier with `@needs_tier(...)`), then a database fixture or `django_db` mark g
 and anything else is `unit`.
 """
 
-from collections.abc import Callable, Iterable
+import inspect
+import types
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
@@ -41,3 +43,59 @@ def needs_tier(tier: str) -> Callable[[F], F]:
 def most_demanding(tiers: Iterable[str]) -> str | None:
     given = set(tiers)
     return next((tier for tier in TIERS if tier in given), None)
+
+
+# Fixtures from plugins that start something, by name.
+FIXTURE_TIERS = {"live_server": "live"}
+# (Not django_db_blocker: a pytest-django autouse fixture asks for it in every test.)
+DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup"})
+
+
+def inferred_tier(item) -> str:
+    """The tier of a test that sets none: the most demanding tier declared by a helper the
+    test or one of its fixtures reaches; else `db` if it has a database fixture or a
+    `django_db` mark; else `unit`."""
+    reached: set[str] = set()
+    seen: set[types.CodeType] = set()
+    if callable(getattr(item, "obj", None)):
+        reached |= helper_tiers(item.obj, seen)
+    fixturenames = set(getattr(item, "fixturenames", ()))
+    info = getattr(item, "_fixtureinfo", None)
+    for name in fixturenames:
+        if name in FIXTURE_TIERS:
+            reached.add(FIXTURE_TIERS[name])
+        for fixturedef in info.name2fixturedefs.get(name, ()) if info else ():
+            reached |= helper_tiers(fixturedef.func, seen)
+    tier = most_demanding(reached)
+    if tier:
+        return tier
+    if item.get_closest_marker("django_db") or DB_FIXTURES & fixturenames:
+        return "db"
+    return "unit"
+
+
+def helper_tiers(func, seen: set[types.CodeType] | None = None) -> set[str]:
+    """Tiers declared by the objects `func`'s code names as globals (nested functions and
+    lambdas included), following the functions of tests/ transitively."""
+    seen = set() if seen is None else seen
+    func = inspect.unwrap(func)
+    code = getattr(func, "__code__", None)
+    if code is None or code in seen:
+        return set()
+    seen.add(code)
+    found: set[str] = set()
+    for name in _code_names(code):
+        obj = func.__globals__.get(name)
+        tier = getattr(obj, TIER_ATTRIBUTE, None)
+        if tier:
+            found.add(tier)
+        elif isinstance(obj, types.FunctionType) and obj.__module__.startswith("tests."):
+            found |= helper_tiers(obj, seen)
+    return found
+
+
+def _code_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_names(const)
