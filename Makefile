@@ -7,11 +7,12 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db migrate seed run test test-split-stats lint format bench soak stop clean
+.PHONY: help venv db migrate seed run test test-fast test-split-stats lint format bench soak stop clean
 
 help:
 	@echo "make run     install, start the embedded PostgreSQL, migrate, seed demo tenants, serve on :$(PORT)"
 	@echo "make test    same set-up, then the whole test suite"
+	@echo "make test-fast  same set-up, then the unit and db tiers only (no servers, no browser; under a minute)"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
 	@echo "make lint    ruff, import-linter (layers) and mypy"
 	@echo "make bench   benchmarks (figures beside baselines, bench/results.json)"
@@ -43,6 +44,10 @@ test: venv db
 	@scripts/system_deps.sh chromium
 	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
+
+# Tiers are pytest markers assigned in tests/conftest.py (tests/support/tiers.py).
+test-fast: venv db
+	$(PY) -m pytest -m "unit or db"
 
 # ruff (style and bugs), import-linter (the layers in pyproject.toml), mypy (typed modules).
 lint: venv

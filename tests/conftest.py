@@ -1,59 +1,25 @@
 """Shared fixtures: two provisioned tenants (acme, globex) in the real test database,
-and test clients bound to their hosts."""
+test clients bound to their hosts, a private PgBouncer; and the test tiers
+(tests/support/tiers.py), assigned to every collected test."""
 
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
-from tenants.models import Client
-from tenants.services import public_tenant_ensure, tenant_provision
+from tenants.services import public_tenant_ensure
+from tests.support.pgbouncer import PgBouncer, PgBouncerUnavailable, pgbouncer_running
+from tests.support.tenants import PASSWORD, TenantInfo, tenant_ensure
+from tests.support.tiers import TIERS, inferred_tier, most_demanding
+from tests.support.workload import Probe
 
-PASSWORD = "correct-horse-battery-staple"
+__all__ = ["PASSWORD", "TenantInfo"]
 
-
-@dataclass
-class TenantInfo:
-    tenant: Client
-    host: str
-    owner_email: str
-    password: str = PASSWORD
-
-    @property
-    def slug(self) -> str:
-        return self.tenant.slug
-
-    def client(self) -> HttpClient:
-        """An anonymous HTTP client for this tenant's host."""
-        return HttpClient(HTTP_HOST=self.host)
-
-    def owner(self):
-        from accounts.models import User
-
-        with schema_context(self.tenant.schema_name):
-            return User.objects.get(email=self.owner_email)
-
-    def login(self, email: str | None = None) -> HttpClient:
-        """An HTTP client signed in (session stored in this tenant's schema)."""
-        from accounts.models import User
-
-        client = self.client()
-        with schema_context(self.tenant.schema_name):
-            client.force_login(User.objects.get(email=email or self.owner_email))
-        return client
-
-
-def _ensure_tenant(slug: str, name: str) -> TenantInfo:
-    email = f"owner@{slug}.example"
-    tenant = Client.objects.filter(slug=slug).first()
-    if tenant is None:
-        result = tenant_provision(slug=slug, name=name, owner_email=email, owner_password=PASSWORD)
-        tenant = result.tenant
-    return TenantInfo(tenant=tenant, host=f"{slug}.{settings.BASE_DOMAIN}", owner_email=email)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +40,8 @@ def django_db_setup(
     """
     from django.test.utils import setup_databases, teardown_databases
 
+    from usage_stats.collector import shutdown
+
     keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock():
         db_cfg = setup_databases(
@@ -84,6 +52,9 @@ def django_db_setup(
             keepdb=keepdb,
         )
     yield
+    # The usage-stats flusher keeps its own connection to the stats test database:
+    # flush and close it before the databases are dropped.
+    shutdown(timeout_s=5)
     if not keepdb:
         with django_db_blocker.unblock():
             teardown_databases(db_cfg, verbosity=request.config.option.verbose)
@@ -95,8 +66,8 @@ def tenants(django_db_setup, django_db_blocker) -> dict[str, TenantInfo]:
     with django_db_blocker.unblock():
         public_tenant_ensure()
         found = {
-            "acme": _ensure_tenant("acme", "Acme Corporation"),
-            "globex": _ensure_tenant("globex", "Globex Industries"),
+            "acme": tenant_ensure("acme", "Acme Corporation"),
+            "globex": tenant_ensure("globex", "Globex Industries"),
         }
         connection.set_schema_to_public()
     return found
@@ -112,18 +83,63 @@ def globex(tenants, db) -> TenantInfo:
     return tenants["globex"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _usage_stats_flushed_before_databases_are_dropped(django_db_setup) -> Iterator[None]:
-    """The usage-stats flusher keeps its own connection to the stats test database:
-    flush and close it before pytest-django drops that database."""
-    yield
-    from usage_stats.collector import shutdown
-
-    shutdown(timeout_s=5)
-
-
 @pytest.fixture(autouse=True)
 def _public_schema_after_each_test() -> Iterator[None]:
     """A request leaves the connection on its tenant's schema; start every test on public."""
     yield
     connection.set_schema_to_public()
+
+
+# --- PgBouncer -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(django_db_setup) -> Iterator[PgBouncer]:
+    """A private PgBouncer (transaction mode, 2 server connections per database) in front of
+    the test databases, for the session."""
+    try:
+        with pgbouncer_running(runs_dir=ROOT / ".data" / "pgbouncer-tests") as running:
+            yield running
+    except PgBouncerUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def probes(tenants, django_db_blocker) -> Iterator[dict[str, Probe]]:
+    """A committed task with a title found nowhere else, and a signed-in session, per tenant."""
+    from tasks_app.models import Task
+    from tasks_app.services import task_create
+
+    run = uuid.uuid4().hex[:10]
+    found: dict[str, Probe] = {}
+    with django_db_blocker.unblock():
+        for slug in ("acme", "globex"):
+            info = tenants[slug]
+            with schema_context(info.tenant.schema_name):
+                task = task_create(actor=info.owner(), title=f"pool-probe-{slug}-{run}")
+            session_key = info.login().cookies["sessionid"].value
+            found[slug] = Probe(slug, info.host, task.title, task.id, session_key)
+    yield found
+    with django_db_blocker.unblock():
+        for slug, probe in found.items():
+            with schema_context(tenants[slug].tenant.schema_name):
+                Task.objects.filter(id=probe.task_id).delete()
+
+
+# --- Tiers -----------------------------------------------------------------------------------
+
+# The global timeout (pyproject) counts fixtures too: the first PgBouncer test of a session
+# may install PgBouncer (scripts/pgbouncer.sh allows 300 s for that).
+_TIER_TIMEOUTS_S = {"pgbouncer": 420}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """One tier marker per test (tests/support/tiers.py); tiers with slow set-up get a
+    longer timeout unless the test sets its own."""
+    for item in items:
+        tier = most_demanding(tier for tier in TIERS if item.get_closest_marker(tier))
+        if tier is None:
+            tier = inferred_tier(item)
+            item.add_marker(tier)
+        if tier in _TIER_TIMEOUTS_S and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(_TIER_TIMEOUTS_S[tier]))

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.tasks_app.factories import make_person
+from tests.support.factories import make_person
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tests.conftest import PASSWORD
-from tests.tasks_app.factories import make_person
+from tests.support.factories import make_person
+from tests.support.tenants import PASSWORD
 
 
 def test_sign_in_and_out_with_messages(acme):

@@ -2,8 +2,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tests.conftest import PASSWORD
-from tests.tasks_app.factories import make_person, unique
+from tests.support.factories import make_person, unique
+from tests.support.tenants import PASSWORD
 
 NEW_PASSWORD = "initial-passphrase-for-new-person"
 

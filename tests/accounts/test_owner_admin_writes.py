@@ -13,8 +13,8 @@ from accounts.models import ApiToken, User
 from accounts.services import api_token_create, api_token_revoke, user_role_change
 from audit.models import AuditRecord
 from tests.conftest import PASSWORD
-from tests.tasks_app.factories import make_person, unique
-from tests.usage_events import user_events
+from tests.support.factories import make_person, unique
+from tests.support.usage_events import user_events
 
 NEW_PASSWORD = "a-fine-long-passphrase-1"
 

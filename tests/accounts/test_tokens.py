@@ -3,7 +3,7 @@ import re
 from django_tenants.utils import schema_context
 
 from accounts.models import ApiToken
-from tests.tasks_app.factories import make_person
+from tests.support.factories import make_person
 
 
 def test_create_token_shows_secret_once_and_it_works(acme):

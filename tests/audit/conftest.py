@@ -3,7 +3,7 @@ from django.test import Client as HttpClient
 
 from accounts.models import User
 from tests.conftest import PASSWORD
-from tests.tasks_app.factories import unique
+from tests.support.factories import unique
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from audit.services import audit_record
 from tenants.models import Client, Domain
 from tenants.services import domain_add, tenant_delete, tenant_provision, tenant_suspend
 from tests.conftest import PASSWORD
-from tests.tasks_app.factories import unique
+from tests.support.factories import unique
 
 
 def _provision(prefix: str) -> Client:

@@ -11,8 +11,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Max
 from django.template import engines
 from django.test import Client as HttpClient
 from django.test import override_settings
@@ -22,7 +25,7 @@ from django_tenants.utils import schema_context
 from accounts.services import api_token_create
 from tasks_app.models import Task
 from tasks_app.services import task_create
-from tests.ops.pg import in_fresh_thread
+from tests.support.database import in_fresh_thread
 
 ACME_NAME = b"Acme Corporation"
 GLOBEX_NAME = b"Globex Industries"
@@ -40,8 +43,48 @@ def secrets(acme, globex) -> dict[str, Task]:
     return planted
 
 
+@pytest.fixture
+def acme_only_task(acme, globex) -> Task:
+    """An acme task whose id no globex task has (ids are per schema), so that on globex's
+    host every route for it must be a 404."""
+    with schema_context("globex"):
+        globex_top = Task.objects.aggregate(top=Max("id"))["top"] or 0
+    with schema_context("acme"):
+        acme_top = Task.objects.aggregate(top=Max("id"))["top"] or 0
+        task = Task.objects.create(
+            id=max(acme_top, globex_top) + 10_000,
+            title=f"acme-only-{uuid.uuid4().hex}",
+            created_by=acme.owner(),
+        )
+    connection.set_schema_to_public()
+    return task
+
+
 def _shows(response, task: Task) -> bool:
     return task.title.encode() in response.content
+
+
+def _acme_task_unchanged(task: Task) -> None:
+    with schema_context("acme"):
+        survivor = Task.objects.get(pk=task.pk)
+    assert survivor.title == task.title
+    assert survivor.status == Task.Status.OPEN
+
+
+# --- Each tenant its own schema ---------------------------------------------------------
+
+
+def test_each_tenant_sees_only_its_own_tasks(secrets, acme, globex):
+    for own, other in (("acme", "globex"), ("globex", "acme")):
+        with schema_context(own):
+            titles = _titles()
+        assert secrets[own].title in titles
+        assert secrets[other].title not in titles
+    for own, other in ((acme, globex), (globex, acme)):
+        page = own.login().get("/")
+        assert page.status_code == 200
+        assert _shows(page, secrets[own.slug])
+        assert not _shows(page, secrets[other.slug])
 
 
 # --- Host header games ---------------------------------------------------------------
@@ -125,9 +168,19 @@ def test_session_cookie_replayed_on_another_subdomain_is_anonymous(secrets, acme
     assert _shows(acme_client.get("/"), secrets["acme"])
     replay = globex.client()
     replay.cookies["sessionid"] = acme_client.cookies["sessionid"].value
-    for path in ("/", f"/tasks/{secrets['globex'].pk}/", "/api/v1/tasks", "/usage/", "/admin/"):
+    # The session is looked up in globex's schema, where it does not exist: anonymous.
+    for path, status, sign_in in (
+        ("/", 302, "/accounts/login/"),
+        (f"/tasks/{secrets['globex'].pk}/", 302, "/accounts/login/"),
+        ("/usage/", 302, "/accounts/login/"),
+        ("/admin/", 302, "/admin/login/"),
+        ("/admin/tasks_app/task/", 302, "/admin/login/"),
+        ("/api/v1/tasks", 401, None),
+    ):
         response = replay.get(path)
-        assert response.status_code in (302, 401, 403, 404), path
+        assert response.status_code == status, path
+        if sign_in:
+            assert response["Location"].startswith(sign_in), path
         assert not _shows(response, secrets["globex"])
         assert not _shows(response, secrets["acme"])
 
@@ -168,29 +221,63 @@ def _ids_around(task: Task) -> list[int]:
     return [max(1, task.pk - 1), task.pk, task.pk + 1]
 
 
+# Every task route of tasks_app/urls.py; POST to the detail page is the edit form.
+UI_TASK_ROUTES = [
+    ("get", "/tasks/{id}/"),
+    ("post", "/tasks/{id}/"),
+    ("post", "/tasks/{id}/complete/"),
+    ("post", "/tasks/{id}/reopen/"),
+    ("get", "/tasks/{id}/delete/"),
+    ("post", "/tasks/{id}/delete/"),
+]
+EDIT = {"title": "hijacked", "status": "done"}
+
+
+def test_another_tenants_task_id_is_404_on_every_ui_route(acme_only_task, globex):
+    client = globex.login()
+    for method, path in UI_TASK_ROUTES:
+        response = getattr(client, method)(path.format(id=acme_only_task.pk), EDIT)
+        assert response.status_code == 404, (method, path)
+        assert not _shows(response, acme_only_task)
+    _acme_task_unchanged(acme_only_task)
+    assert not _shows(client.get("/", {"status": "all", "q": "acme-only"}), acme_only_task)
+
+
 def test_another_tenants_task_ids_through_the_ui(secrets, globex):
+    """Ids near acme's task may be globex's own tasks: those answer, with globex's data only."""
     target = secrets["acme"]
     client = globex.login()
     for task_id in _ids_around(target):
-        for path in (f"/tasks/{task_id}/", f"/tasks/{task_id}/edit/"):
-            response = client.get(path)
-            assert response.status_code in (200, 404), path
+        for method, path in UI_TASK_ROUTES:
+            response = getattr(client, method)(path.format(id=task_id), EDIT)
+            assert response.status_code in (200, 302, 400, 404), (method, path)
             assert not _shows(response, target)
-        for action in ("complete", "delete"):
-            assert client.post(f"/tasks/{task_id}/{action}/").status_code in (302, 404)
-    with schema_context("acme"):
-        survivor = Task.objects.get(pk=target.pk)
-        assert survivor.title == target.title
-        assert survivor.status == Task.Status.OPEN
+    _acme_task_unchanged(target)
+
+
+def _globex_api_auth(globex) -> dict[str, str]:
+    with schema_context("globex"):
+        _, raw = api_token_create(user=globex.owner(), name="id walker")
+    connection.set_schema_to_public()
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def test_another_tenants_task_id_is_404_through_the_api(acme_only_task, globex):
+    client, auth = globex.client(), _globex_api_auth(globex)
+    path = f"/api/v1/tasks/{acme_only_task.pk}"
+    for response in (
+        client.get(path, **auth),
+        client.patch(path, {"title": "mine now"}, content_type="application/json", **auth),
+        client.delete(path, **auth),
+    ):
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
+    _acme_task_unchanged(acme_only_task)
 
 
 def test_another_tenants_task_ids_through_the_api(secrets, globex):
     target = secrets["acme"]
-    with schema_context("globex"):
-        _, raw = api_token_create(user=globex.owner(), name="id walker")
-    connection.set_schema_to_public()
-    client = globex.client()
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    client, auth = globex.client(), _globex_api_auth(globex)
     listing = client.get("/api/v1/tasks", {"per_page": 100}, **auth)
     assert listing.status_code == 200
     assert not _shows(listing, target)
@@ -203,9 +290,24 @@ def test_another_tenants_task_ids_through_the_api(secrets, globex):
         )
         assert patched.status_code in (200, 404)
         assert client.delete(f"/api/v1/tasks/{task_id}", **auth).status_code in (204, 404)
+    _acme_task_unchanged(target)
+
+
+def test_another_tenants_ids_are_404_in_the_tenant_admin(acme_only_task, acme, globex):
     with schema_context("acme"):
-        survivor = Task.objects.get(pk=target.pk)
-        assert survivor.status == Task.Status.OPEN
+        person = get_user_model().objects.create_user(f"acme-only-{uuid.uuid4().hex[:8]}@acme.example")
+    with schema_context("globex"):
+        person_in_globex = get_user_model().objects.filter(pk=person.pk).exists()
+    connection.set_schema_to_public()
+    client = globex.login()
+    paths = [f"/admin/tasks_app/task/{acme_only_task.pk}/{page}/" for page in ("change", "delete", "history")]
+    if not person_in_globex:
+        paths.append(f"/admin/accounts/user/{person.pk}/change/")
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert not _shows(response, acme_only_task)
+        assert person.email.encode() not in response.content
 
 
 def test_another_tenants_task_ids_through_the_admin(secrets, globex):
@@ -275,19 +377,35 @@ def _titles() -> set[str]:
     return set(Task.objects.values_list("title", flat=True))
 
 
+def _current_schema() -> str:
+    # A new cursor each time, as the ORM does: django-tenants sets the path when one is opened.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        return cursor.fetchone()[0]
+
+
 def test_savepoint_rollback_does_not_leave_the_previous_tenant(secrets, acme, globex):
     """The `db` fixture wraps the test in a transaction, so each atomic() is a savepoint."""
     connection.set_tenant(acme.tenant)
     assert secrets["acme"].title in _titles()
     with pytest.raises(Boom), transaction.atomic():  # SAVEPOINT, still on acme
         connection.set_tenant(globex.tenant)  # as schema_context() inside a transaction does
-        _titles()  # the SET search_path for globex happens inside the savepoint
+        assert _current_schema() == "globex"  # the SET search_path happens inside the savepoint
         raise Boom
     # ROLLBACK TO SAVEPOINT reverted that SET in PostgreSQL; the connection, still meant
     # for globex, must not silently fall back to acme.
+    assert connection.schema_name == "globex"
+    assert _current_schema() == "globex"
     titles = _titles()
     assert secrets["globex"].title in titles
     assert secrets["acme"].title not in titles
+    # A savepoint with no SET inside (the path is cached) rolls back to globex too.
+    with pytest.raises(Boom), transaction.atomic():
+        assert _current_schema() == "globex"
+        raise Boom
+    assert _current_schema() == "globex"
+    connection.set_tenant(acme.tenant)
+    assert _current_schema() == "acme"
     # And the next request on this same connection, for another tenant, sees only its own.
     page = globex.login().get("/")
     assert not _shows(page, secrets["acme"])
@@ -425,8 +543,25 @@ def test_usage_dashboard_ignores_another_tenants_slug(secrets, acme, globex):
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert b"globex" not in body.lower(), query
         assert b"987654" not in body and b"987,654" not in body, query
-    for path in ("/usage/globex/", "/usage/?tenant=globex&tenant=acme"):
-        assert b"globex" not in client.get(path).content.lower()
+    assert b"globex" not in client.get("/usage/?tenant=globex&tenant=acme").content.lower()
+
+    # The one page that names a tenant's usage in its path is the staff drill-down on the
+    # base domain. There it shows globex's markers (so the probe below can see a leak)...
+    staff = HttpClient(HTTP_HOST=settings.BASE_DOMAIN)
+    with schema_context(settings.PUBLIC_SCHEMA_NAME):  # the user and the session live in public
+        staff.force_login(
+            get_user_model().objects.create_user(f"staff-{tag}@example.com", is_staff=True, is_superuser=True)
+        )
+    drill_down = f"/admin/usage/tenant/{globex.tenant.schema_name}/"
+    shown = staff.get(drill_down)
+    assert shown.status_code == 200
+    assert f"globex-only-{tag}".encode() in shown.content
+    # ...and an acme owner (is_staff in acme's schema) asking acme's host for it gets none of it.
+    for path in (drill_down, "/admin/usage/"):
+        response = client.get(path)
+        assert response.status_code in (302, 403, 404), path
+        assert f"globex-only-{tag}".encode() not in response.content, path
+        assert b"987654" not in response.content and b"987,654" not in response.content, path
     # A globex owner's cookie on acme's host does not open acme's usage.
     replay = acme.client()
     replay.cookies["sessionid"] = globex.login().cookies["sessionid"].value

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg2
 
-from tests.ops.server import free_port
+from tests.support.gunicorn import free_port
 
 
 def _bindir() -> Path:

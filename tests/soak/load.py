@@ -14,7 +14,7 @@ from http.cookiejar import DefaultCookiePolicy
 
 import requests
 
-from tests.ops.server import Gunicorn
+from tests.support.gunicorn import Gunicorn
 
 from .seed import PASSWORD, SeededTenant
 

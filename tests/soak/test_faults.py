@@ -22,13 +22,14 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from tests.ops.server import ROOT, gunicorn
+from tests.support.gunicorn import ROOT, gunicorn
 
 from .cluster import Cluster, private_cluster
 from .load import Load, LoadResult, login_sessions
 from .seed import SeededTenant
 
-pytestmark = [pytest.mark.soak, pytest.mark.live]
+# Each fault test starts its own cluster and gunicorn (setup ~15 s, call up to ~20 s alone).
+pytestmark = [pytest.mark.soak, pytest.mark.live, pytest.mark.timeout(300)]
 
 MAIN_DB, STATS_DB = "taskhive", "taskhive_stats"
 FLUSH_INTERVAL_S = 1.0

@@ -14,21 +14,23 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.ops.pg import in_fresh_thread, superuser_connection
-from tests.ops.server import database_url, gunicorn
+from tests.support.database import in_fresh_thread, superuser_connection
+from tests.support.gunicorn import database_url, gunicorn
 
 from .load import Load, login_sessions
 from .monitor import APP_NAME, ConnectionMonitor
 from .seed import soak_tenants_ensure
 
+CLIENTS = int(os.environ.get("SOAK_CLIENTS", "50"))
+DURATION_S = float(os.environ.get("SOAK_DURATION_S", "60"))
+
 pytestmark = [
     pytest.mark.soak,
     pytest.mark.live,
     pytest.mark.django_db(databases=[settings.DEFAULT_DB_ALIAS, settings.STATS_DB_ALIAS]),
+    # The load runs for DURATION_S; set-up (seeding, gunicorn) and the drain need minutes more.
+    pytest.mark.timeout(int(DURATION_S) + 300),
 ]
-
-CLIENTS = int(os.environ.get("SOAK_CLIENTS", "50"))
-DURATION_S = float(os.environ.get("SOAK_DURATION_S", "60"))
 TENANTS = 20
 WORKERS = 2
 THREADS = 4

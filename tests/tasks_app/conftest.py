@@ -1,6 +1,7 @@
 import pytest
 
-from .factories import make_person
+from tests.support.factories import make_person
+from tests.support.live_server import live_server
 
 
 @pytest.fixture
@@ -15,8 +16,6 @@ def globex_member(globex):
 
 @pytest.fixture(scope="session")
 def _live_server(tenants):
-    from tests.live import live_server
-
     with live_server() as server:
         yield server
 

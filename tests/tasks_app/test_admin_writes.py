@@ -6,8 +6,8 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from tasks_app.models import Task
-from tests.tasks_app.factories import make_task, unique
-from tests.usage_events import task_ids_with_event
+from tests.support.factories import make_task, unique
+from tests.support.usage_events import task_ids_with_event
 
 
 def _task_form(title: str, **fields: str) -> dict[str, str]:

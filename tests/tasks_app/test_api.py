@@ -7,8 +7,7 @@ from django_tenants.utils import schema_context
 
 from accounts.services import api_token_create
 from tasks_app.models import Task
-
-from .factories import make_person, make_task, unique
+from tests.support.factories import make_person, make_task, unique
 
 
 def token_for(tenant, user=None) -> str:
@@ -239,29 +238,6 @@ def test_revoked_token_and_deactivated_user_are_refused(acme):
         token.revoked_at = token.last_used_at
         token.save()
     assert client.get("/tasks").status_code == 401
-
-
-def test_acme_token_is_unknown_on_globex(acme, globex):
-    raw = token_for(acme)
-    make_task(globex, title=unique("globex only"))
-    response = Api(globex, raw).get("/tasks")
-    assert response.status_code == 401
-    assert b"globex only" not in response.content
-
-
-def test_globex_task_id_is_404_through_acme_api(api, globex):
-    secret = unique("Globex API secret")
-    with schema_context("globex"):
-        Task.objects.create(id=987_654_322, title=secret)
-    for response in [
-        api.get("/tasks/987654322"),
-        api.patch("/tasks/987654322", {"title": "mine now"}),
-        api.delete("/tasks/987654322"),
-    ]:
-        assert response.status_code == 404
-        assert response.json() == {"detail": "Not found."}
-    with schema_context("globex"):
-        assert Task.objects.get(pk=987_654_322).title == secret
 
 
 def test_session_auth_works_for_the_browser_with_csrf(acme):

@@ -16,10 +16,11 @@ import requests
 
 from accounts.services import api_token_create
 from tenants.services import tenant_provision
-from tests.conftest import PASSWORD
-from tests.live import committed
+from tests.support.live_server import committed
+from tests.support.tenants import PASSWORD
 
-pytestmark = pytest.mark.live
+# ~40 s alone on 2 cores; more examples (SCHEMATHESIS_MAX_EXAMPLES) or a busy machine need more.
+pytestmark = [pytest.mark.live, pytest.mark.timeout(300)]
 
 # Bounded so `make test` stays quick; raise it locally with SCHEMATHESIS_MAX_EXAMPLES.
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))

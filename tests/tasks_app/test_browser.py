@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.live import CHROMIUM, chromium
+from tests.support.chromium import CHROMIUM, chromium
+from tests.support.tenants import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 

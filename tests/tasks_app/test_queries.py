@@ -1,7 +1,7 @@
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from .factories import make_person, make_task, unique
+from tests.support.factories import make_person, make_task, unique
 
 
 def _queries_for(client, **params) -> tuple[int, int, list[str]]:

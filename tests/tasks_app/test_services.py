@@ -7,8 +7,7 @@ from django_tenants.utils import schema_context
 
 from tasks_app import selectors, services
 from tasks_app.models import Task
-
-from .factories import make_person, make_task, unique
+from tests.support.factories import make_person, make_task, unique
 
 
 @pytest.fixture

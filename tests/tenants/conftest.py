@@ -18,9 +18,9 @@ from audit.actors import actor_system
 from tenants.models import Client
 from tenants.selectors import tenant_get
 from tenants.services import tenant_delete, tenant_provision
-from tests.conftest import PASSWORD
-from tests.ops.server import database_url
-from tests.ops.server import gunicorn as ops_gunicorn
+from tests.support.gunicorn import database_url
+from tests.support.gunicorn import gunicorn as ops_gunicorn
+from tests.support.tenants import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 

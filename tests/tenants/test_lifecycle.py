@@ -19,7 +19,7 @@ from tasks_app.services import task_create
 from tenants.models import Client, Domain
 from tenants.selectors import tenant_get
 from tenants.services import domain_add, domain_remove, tenant_delete, tenant_provision
-from tests.conftest import PASSWORD
+from tests.support.tenants import PASSWORD
 
 
 def _provision(slug: str) -> Client:

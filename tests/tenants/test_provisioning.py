@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context, schema_exists
 from accounts.models import User
 from tenants.models import Client, Domain
 from tenants.services import tenant_provision
-from tests.conftest import PASSWORD
+from tests.support.tenants import PASSWORD
 
 BAD_SLUGS = {
     "ab": "3 to 30",

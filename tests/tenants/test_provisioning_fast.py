@@ -16,7 +16,7 @@ from tenants import template
 from tenants.migration_state import migrations_missing, schemas_applied_migrations
 from tenants.models import Client, Domain
 from tenants.services import tenant_provision
-from tests.conftest import PASSWORD
+from tests.support.tenants import PASSWORD
 
 
 def _provision(slug: str):

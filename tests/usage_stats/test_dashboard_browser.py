@@ -14,8 +14,9 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django_tenants.utils import schema_context
 
-from tests.conftest import PASSWORD
-from tests.live import CHROMIUM, chromium, committed, live_server
+from tests.support.chromium import CHROMIUM, chromium
+from tests.support.live_server import committed, live_server
+from tests.support.tenants import PASSWORD
 from usage_stats.rollup import rollup_run
 
 from .dash_support import Ev, insert, stats_connect

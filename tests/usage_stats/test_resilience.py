@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 import usage_stats
-from tests.ops.server import database_url, gunicorn
+from tests.support.gunicorn import database_url, gunicorn
 from usage_stats.collector import collector
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])

@@ -1,5 +1,5 @@
-"""Concurrent two-tenant workload: N clients, each alternating acme and globex requests for
-the signed-in task list, classifying every answer."""
+"""Concurrent two-tenant workload: N clients, each alternating requests for two tenants'
+signed-in task lists, classifying every answer (right tenant, cross-tenant, error)."""
 
 import http.client
 import threading
@@ -7,7 +7,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .support import Probe
+
+@dataclass
+class Probe:
+    """A tenant with a committed task whose title exists nowhere else, and a signed-in session."""
+
+    slug: str
+    host: str
+    title: str
+    task_id: int
+    session_key: str
 
 
 @dataclass
@@ -47,11 +56,12 @@ def classify(status: int, body: bytes, own: Probe, other: Probe) -> str:
 
 def run_workload(*, port: int, probes: dict[str, Probe], clients: int, total_requests: int) -> WorkloadResult:
     """`clients` threads, each with its own keep-alive HTTP connection, share `total_requests`;
-    client i sends its j-th request to acme when i + j is even, else to globex."""
+    client i sends its j-th request to the first of the two probes when i + j is even, else
+    to the second."""
     result = WorkloadResult()
     lock = threading.Lock()
     per_client = -(-total_requests // clients)
-    acme, globex = probes["acme"], probes["globex"]
+    first, second = probes.values()
     start = threading.Barrier(clients)
 
     def client(index: int) -> None:
@@ -59,7 +69,7 @@ def run_workload(*, port: int, probes: dict[str, Probe], clients: int, total_req
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
         start.wait()
         for j in range(per_client):
-            own, other = (acme, globex) if (index + j) % 2 == 0 else (globex, acme)
+            own, other = (first, second) if (index + j) % 2 == 0 else (second, first)
             headers = {"Host": f"{own.host}:{port}", "Cookie": f"sessionid={own.session_key}"}
             try:
                 conn.request("GET", "/", headers=headers)

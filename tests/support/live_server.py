@@ -1,5 +1,5 @@
 """A real HTTP server for browser and API-fuzzing tests: Django's threaded WSGI
-server in this process, bound to a free loopback port; and Debian's Chromium for them.
+server in this process, bound to a free loopback port.
 
 Its request threads use their own database connections, so they only see
 committed data; live tests therefore commit what they create and use unique names.
@@ -11,27 +11,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
-from tests.ops.pg import in_fresh_thread
+from tests.support.database import in_fresh_thread
+from tests.support.tiers import needs_tier
 
 T = TypeVar("T")
-
-CHROMIUM = "/usr/bin/chromium"
-# Headless, as root, on a machine with no network beyond loopback: no sandbox, no
-# background connections Chromium would otherwise retry.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -63,6 +51,7 @@ class _JoiningServer(ThreadedWSGIServer):
             super().handle_error(request, client_address)
 
 
+@needs_tier("live")
 @contextmanager
 def live_server() -> Iterator[LiveServer]:
     server = _JoiningServer(("127.0.0.1", 0), _QuietHandler, allow_reuse_address=False)
@@ -84,16 +73,3 @@ def committed(fn: Callable[..., T], *args, **kwargs) -> T:
     live server must see has to be committed on another connection.
     """
     return in_fresh_thread(functools.partial(fn, *args, **kwargs))
-
-
-@contextmanager
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (never a browser Playwright downloads)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()

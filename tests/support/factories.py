@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from tasks_app.models import Task
 from tasks_app.services import task_create
-from tests.conftest import PASSWORD, TenantInfo
+from tests.support.tenants import PASSWORD, TenantInfo
 
 
 def unique(prefix: str) -> str:

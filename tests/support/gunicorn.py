@@ -14,6 +14,8 @@ from pathlib import Path
 import requests
 from django.db import connections
 
+from tests.support.tiers import needs_tier
+
 ROOT = Path(__file__).resolve().parents[2]
 METRICS_TOKEN = "test-metrics-token-0123456789"
 GUNICORN_CMD = (sys.executable, "-m", "gunicorn", "saas.wsgi", "-c", "saas/gunicorn.conf.py")
@@ -72,6 +74,7 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace")[-5000:]
 
 
+@needs_tier("live")
 @contextmanager
 def gunicorn(
     *,
@@ -82,11 +85,12 @@ def gunicorn(
     threads: int = 1,
     extra_env: dict[str, str] | None = None,
     extra_args: Sequence[str] = (),
+    settings_module: str = "saas.settings.test",
 ) -> Iterator[Gunicorn]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DB_NAME", "PROMETHEUS_MULTIPROC_DIR")}
     env.update(
-        DJANGO_SETTINGS_MODULE="saas.settings.test",
+        DJANGO_SETTINGS_MODULE=settings_module,
         DATABASE_URL=database_url,
         STATS_DATABASE_URL=stats_database_url,
         PORT=str(port),

@@ -13,8 +13,7 @@ from accounts.models import User
 from audit.actors import actor_system
 from tenants.models import Client
 from tenants.services import tenant_delete
-
-from .support import ROOT
+from tests.support.gunicorn import ROOT
 
 pytestmark = pytest.mark.pgbouncer
 

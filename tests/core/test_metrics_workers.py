@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from .server import METRICS_TOKEN, database_url, gunicorn
+from tests.support.gunicorn import METRICS_TOKEN, database_url, gunicorn
 
 pytestmark = [
     pytest.mark.live,
