@@ -117,7 +117,7 @@ def _usage_stats_flushed_before_databases_are_dropped(django_db_setup) -> Iterat
     """The usage-stats flusher keeps its own connection to the stats test database:
     flush and close it before pytest-django drops that database."""
     yield
-    from usage_stats.collector import shutdown
+    from usage_stats import shutdown
 
     shutdown(timeout_s=5)
 

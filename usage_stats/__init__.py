@@ -1,5 +1,9 @@
-"""Usage events, collected in bulk into the separate `stats` database."""
+"""Usage events, collected in bulk into the separate `stats` database.
 
-from usage_stats.collector import flush, record
+Stages, each importing only the ones below it (pyproject.toml, import-linter):
+demo | dashboards > rollups > storage > ingest.
+"""
 
-__all__ = ["flush", "record"]
+from usage_stats.ingest.process import flush, record, shutdown, snapshot
+
+__all__ = ["flush", "record", "shutdown", "snapshot"]

@@ -81,7 +81,7 @@ DATABASE_ROUTERS = [
     "django_tenants.routers.TenantSyncRouter",
 ]
 
-# --- Usage stats pipeline (usage_stats/collector.py) -----------------------------
+# --- Usage stats pipeline (usage_stats/ingest/) -----------------------------------
 USAGE_STATS_ENABLED = env.bool("USAGE_STATS_ENABLED", default=True)
 USAGE_STATS_BATCH_SIZE = env.int("USAGE_STATS_BATCH_SIZE", default=5000)
 USAGE_STATS_FLUSH_INTERVAL_S = env.float("USAGE_STATS_FLUSH_INTERVAL_S", default=1.0)
@@ -161,7 +161,7 @@ MIDDLEWARE = [
     "core.middleware.HealthCheckMiddleware",
     "tenants.middleware.TenantMiddleware",
     # One `request` usage event per request of a known host, 404s and 403s included.
-    "usage_stats.middleware.UsageStatsMiddleware",
+    "usage_stats.ingest.middleware.UsageStatsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

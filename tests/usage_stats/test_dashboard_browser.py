@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from tests.conftest import PASSWORD
 from tests.live import CHROMIUM, chromium, committed, live_server
-from usage_stats.rollup import rollup_run
+from usage_stats.rollups.rollup import rollup_run
 
 from .dash_support import Ev, insert, stats_connect
 

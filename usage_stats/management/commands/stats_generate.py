@@ -4,10 +4,10 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import get_tenant_model
 
 from core.progress import ProgressBar
-from tenants.models import Client
-from usage_stats.synthetic import events_exist, events_generate
+from usage_stats.demo.synthetic import events_exist, events_generate
 
 MAX_EVENTS = 100_000_000
 MAX_DAYS = 3660
@@ -47,7 +47,8 @@ class Command(BaseCommand):
         if not 0 <= big_share < 1:
             raise CommandError("--big-share must be at least 0 and below 1.")
         known = list(
-            Client.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
+            get_tenant_model()
+            .objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
             .order_by("created_at", "schema_name")
             .values_list("schema_name", flat=True)
         )

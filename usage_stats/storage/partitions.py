@@ -1,7 +1,8 @@
 """Monthly partitions of the events table (UTC months).
 
-The current month and the next N always exist; a DEFAULT partition catches anything
-else, so an insert is never refused. Creating a month whose rows already sit in DEFAULT
+`stats_partitions` and the post_migrate hook of `migrate_stats` keep the current month
+and the next N in place; web processes never run this DDL. A DEFAULT partition catches
+anything else, so an insert is never refused. Creating a month whose rows already sit in DEFAULT
 moves them into the new partition. Every function takes a DB-API connection to the stats
 database (a Django connection or a raw psycopg2 one) and runs in one transaction.
 """

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections
 
-from . import partitions, sql
+from usage_stats.storage import partitions
+
+from . import sql
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class Kind:
     token_max: int = 0
 
 
-# What usage_stats.middleware and the apps record, with plausible weights (sum 100).
+# What usage_stats.ingest.middleware and the apps record, with plausible weights (sum 100).
 CATALOGUE: tuple[Kind, ...] = (
     Kind("request", "task_list", "GET", 22, 28, 0.5, 0.002),
     Kind("request", "task_detail", "GET", 11, 22, 0.5, 0.002),

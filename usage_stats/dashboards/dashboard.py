@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 from django.utils.safestring import SafeString
 
+from usage_stats.rollups.rollup import RollupState
+
 from . import charts, selectors
 from .charts import NO_VALUE
 from .periods import Period
-from .rollup import RollupState
 from .selectors import Figures
 
 TOP_TENANTS = 20

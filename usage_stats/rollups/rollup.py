@@ -1,7 +1,7 @@
 """Hourly rollups of the usage events: resumable, and every event counted exactly once.
 
 A run adds the events with `watermark < seq <= settled` to the rollup tables
-(usage_stats/sql.py, "Rollups") and moves the watermark to `settled` in the same
+(rollups/sql.py) and moves the watermark to `settled` in the same
 transaction, in chunks of seq. A crash rolls back one chunk; the next run resumes at the
 stored watermark. A second run at the same time waits for the state row's lock and then
 finds nothing left to add, so re-running is idempotent.
@@ -107,7 +107,7 @@ def rollup_run(
     start = watermark
     while settled is not None:
         with transaction.atomic(using=using), connections[using].cursor() as cursor:
-            cursor.execute(sql.DASH_SESSION_SETUP)
+            cursor.execute(sql.ROLLUP_SESSION_SETUP)
             cursor.execute(sql.ROLLUP_STATE_ENSURE, {"name": sql.ROLLUP_STATE_NAME})
             lock = sql.ROLLUP_STATE_LOCK_SKIP if skip_if_busy else sql.ROLLUP_STATE_LOCK
             cursor.execute(lock, {"name": sql.ROLLUP_STATE_NAME})
