@@ -19,6 +19,19 @@ ROLLUP_USER_MONTH = sql.Identifier("usage_rollup_user_month")
 ROLLUP_STATE = sql.Identifier("usage_rollup_state")
 ROLLUP_DELTA = sql.Identifier("usage_rollup_delta")
 ROLLUP_STATE_NAME = "events"
+# Columns of the rollup tables, in table order (migration 0002; tests/usage_stats/test_schema.py).
+_COUNTERS = ("events", "errors", "tokens", "latency_count", "latency_ms_sum", "latency_hist")
+HOURLY_COLUMNS = ("tenant", "hour", "event", "route", *_COUNTERS)
+TENANT_HOURLY_COLUMNS = ("tenant", "hour", "events", "requests", *_COUNTERS[1:])
+ALL_HOURLY_COLUMNS = ("hour", "event", "route", *_COUNTERS)
+USER_MONTH_COLUMNS = ("month", "tenant", "user_id", "hours")
+STATE_COLUMNS = ("name", "seq", "events", "updated_at")
+
+
+def _columns(names: tuple[str, ...]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
+
+
 # Hours in the longest month: bit i of `hours` is the i-th UTC hour of the month.
 ROLLUP_MONTH_HOURS = 744
 # The event usage_stats.ingest.middleware records once per HTTP request: "requests" count these.
@@ -146,16 +159,16 @@ _ADD_COUNTERS = sql.SQL(
 # same transaction (rollups/rollup.py explains when a seq range is safe to add).
 ROLLUP_HOURLY_UPSERT = sql.SQL(
     """
-    INSERT INTO {hourly} AS r
-    SELECT tenant, hour, event, route, events, errors, tokens, latency_count, latency_ms_sum, latency_hist
+    INSERT INTO {hourly} AS r ({columns})
+    SELECT {columns}
     FROM {delta} ORDER BY tenant, hour, event, route
     ON CONFLICT (tenant, hour, event, route) DO UPDATE SET {add}
     """
-).format(hourly=ROLLUP_HOURLY, delta=ROLLUP_DELTA, add=_ADD_COUNTERS)
+).format(hourly=ROLLUP_HOURLY, columns=_columns(HOURLY_COLUMNS), delta=ROLLUP_DELTA, add=_ADD_COUNTERS)
 
 ROLLUP_TENANT_HOURLY_UPSERT = sql.SQL(
     """
-    INSERT INTO {tenant_hourly} AS r
+    INSERT INTO {tenant_hourly} AS r ({columns})
     SELECT tenant, hour, sum(events), coalesce(sum(events) FILTER (WHERE event = {request}), 0),
            sum(errors), sum(tokens), sum(latency_count), sum(latency_ms_sum), {hist}
     FROM {delta} GROUP BY tenant, hour ORDER BY tenant, hour
@@ -163,6 +176,7 @@ ROLLUP_TENANT_HOURLY_UPSERT = sql.SQL(
     """
 ).format(
     tenant_hourly=ROLLUP_TENANT_HOURLY,
+    columns=_columns(TENANT_HOURLY_COLUMNS),
     delta=ROLLUP_DELTA,
     request=sql.Literal(REQUEST_EVENT),
     hist=hist_sum("latency_hist"),
@@ -171,13 +185,19 @@ ROLLUP_TENANT_HOURLY_UPSERT = sql.SQL(
 
 ROLLUP_ALL_HOURLY_UPSERT = sql.SQL(
     """
-    INSERT INTO {all_hourly} AS r
+    INSERT INTO {all_hourly} AS r ({columns})
     SELECT hour, event, route, sum(events), sum(errors), sum(tokens),
            sum(latency_count), sum(latency_ms_sum), {hist}
     FROM {delta} GROUP BY hour, event, route ORDER BY hour, event, route
     ON CONFLICT (hour, event, route) DO UPDATE SET {add}
     """
-).format(all_hourly=ROLLUP_ALL_HOURLY, delta=ROLLUP_DELTA, hist=hist_sum("latency_hist"), add=_ADD_COUNTERS)
+).format(
+    all_hourly=ROLLUP_ALL_HOURLY,
+    columns=_columns(ALL_HOURLY_COLUMNS),
+    delta=ROLLUP_DELTA,
+    hist=hist_sum("latency_hist"),
+    add=_ADD_COUNTERS,
+)
 
 ROLLUP_DELTA_EVENTS = sql.SQL("SELECT coalesce(sum(events), 0) FROM {delta}").format(delta=ROLLUP_DELTA)
 
