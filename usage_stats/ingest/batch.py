@@ -30,6 +30,7 @@ class Batch:
 
 
 def backoff_s(attempt: int) -> float:
-    """Full-jitter-ish exponential backoff: in [ceiling/2, ceiling], ceiling capped at 5 s."""
+    """Seconds before retry `attempt`: uniform in [ceiling/2, ceiling], the ceiling doubling
+    from 0.2 s (attempt 1) up to BACKOFF_CAP_S, so retries of many processes spread out."""
     ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(attempt, 16))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
