@@ -326,3 +326,19 @@ def test_stop_flushes_and_a_stopped_collector_starts_again(collector_factory, st
     collector.record("test.stop", tenant=marker, tokens=30)
     assert collector.flush(timeout_s=10)
     assert stats_db.count("tenant = %s", [marker]) == 31
+
+
+def test_stop_past_a_hung_write_counts_everything_unwritten_as_dropped(collector_factory, marker):
+    gate = threading.Event()  # never opened before stop: a server that does not answer
+    collector = collector_factory(batch_size=10, flush_interval_s=3600, writer=GatedWriter(gate))
+    for i in range(25):  # two batches taken (one held at the gate, one serialised ahead) or queued
+        collector.record("test.hung", tenant=marker, tokens=i)
+    try:
+        started = time.monotonic()
+        assert collector.stop(timeout_s=0.3) is False
+        assert time.monotonic() - started < 3, "stop() does not wait for a hung write"
+        snap = collector.snapshot()
+        assert snap["dropped_total"]["db_error"] == 25
+        assert snap["written_total"] == 0
+    finally:
+        gate.set()

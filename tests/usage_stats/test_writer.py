@@ -12,7 +12,9 @@ from usage_stats.ingest.encoding import LineEncoder, queued_event
 from usage_stats.ingest.writer import (
     BatchWriter,
     DuplicateEventsError,
+    LineSource,
     PermanentWriteError,
+    SendThenPrepare,
     WriteResult,
     is_transient,
 )
@@ -107,3 +109,21 @@ def test_a_broken_socket_surfaces_as_a_transient_operational_error():
         assert is_transient(raised.value)
     finally:
         conn.close()
+
+
+def test_line_source_hands_out_whole_lines_in_chunks_of_about_size():
+    lines = [b"a" * 10 + b"\n"] * 5  # 11 bytes each
+    source = LineSource(lines)
+    assert source.read(20) == lines[0] * 2  # stops once the chunk reaches the size
+    assert source.read(100) == lines[0] * 3
+    assert source.read(100) == b""
+
+
+def test_send_then_prepare_sends_everything_at_once_then_runs_after_sent_once():
+    calls = []
+    source = SendThenPrepare(b"row1\nrow2\n", lambda: calls.append(len(calls)))
+    assert source.read(8) == b"row1\nrow2\n"  # one read, whatever size psycopg2 asks for
+    assert calls == []
+    assert source.read(8) == b""
+    assert source.read(8) == b""
+    assert calls == [0]
