@@ -4,6 +4,7 @@ generate_series): `manage.py stats_generate` and `make bench` use it."""
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -112,7 +113,7 @@ def events_generate(
         months.append(month)
         month = partitions.month_start(month.date(), add_months=1)
     partitions.partition_months_ensure(conn=conn, months=months)
-    params = {
+    params: dict[str, Any] = {
         **_slots(CATALOGUE),
         "start": start,
         "end": end,

@@ -29,10 +29,12 @@ sequence gives each session a block of values it may use much later, after large
 Late events (an old occurred_at, a new seq) simply add to the hour they belong to.
 """
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -64,7 +66,7 @@ class RollupResult:
 class RollupState:
     watermark: int
     events: int
-    updated_at: object  # datetime | None
+    updated_at: dt.datetime | None
 
 
 def rollup_settled_seq(*, using: str, wait_s: float) -> tuple[int | None, tuple[str, ...]]:
@@ -155,7 +157,7 @@ def rollup_refresh(
     return True
 
 
-def _rollup_range(cursor, *, lo: int, hi: int) -> int:
+def _rollup_range(cursor: Any, *, lo: int, hi: int) -> int:
     """Add the events with lo < seq <= hi to every rollup table; returns how many."""
     cursor.execute(sql.ROLLUP_DELTA_CREATE, {"lo": lo, "hi": hi, "bounds": list(histogram.BOUNDS_MS)})
     cursor.execute(sql.ROLLUP_DELTA_EVENTS)
