@@ -13,6 +13,7 @@ runs of the equivalent query over usage_event (JIT off too, so the ratio is fair
 """
 
 import datetime as dt
+import importlib
 import os
 import statistics
 import time
@@ -20,10 +21,15 @@ import time
 from django.conf import settings
 from django.db import connections
 
-from usage_stats import selectors, sql, synthetic
-from usage_stats.dashboard import dashboard_build
-from usage_stats.periods import Period, period_resolve
-from usage_stats.rollup import rollup_run
+from usage_stats.dashboards import selectors
+from usage_stats.dashboards.dashboard import dashboard_build
+from usage_stats.dashboards.periods import Period, period_resolve
+from usage_stats.demo import synthetic
+from usage_stats.rollups.rollup import rollup_run
+
+# The schema's DDL is the migrations' own (frozen literal SQL), run in the bench schema.
+CREATE_EVENTS = importlib.import_module("usage_stats.migrations.0001_events").CREATE_EVENTS
+CREATE_ROLLUPS = importlib.import_module("usage_stats.migrations.0002_rollups").CREATE_ROLLUPS
 
 SCHEMA = "bench_dashboards"
 EVENTS = int(os.environ.get("BENCH_DASH_EVENTS", "10000000"))
@@ -94,7 +100,7 @@ def _load(report) -> dt.datetime:
     _execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
     _execute(f"CREATE SCHEMA {SCHEMA}")
     _execute(f"SET search_path TO {SCHEMA}, public")
-    _execute(sql.CREATE_EVENTS_TABLE)
+    _execute(CREATE_EVENTS)
     _execute("CREATE TABLE bench_meta (events bigint, ends_at timestamptz, rolled_up boolean)")
     end = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
     started = time.perf_counter()
@@ -119,7 +125,7 @@ def _load(report) -> dt.datetime:
     load_s = time.perf_counter() - started
     report.add("dashboards.load_events_per_s", EVENTS / load_s, "events/s", load_s=load_s)
     _execute("INSERT INTO bench_meta VALUES (%s, %s, false)", [EVENTS, end])
-    _execute(sql.CREATE_ROLLUP_TABLES)
+    _execute(CREATE_ROLLUPS)
     _execute("VACUUM ANALYZE usage_event")
     started = time.perf_counter()
     result = rollup_run(chunk_seqs=500_000, wait_s=30)
@@ -178,7 +184,7 @@ def run(report) -> None:
         print(f"  reusing {EVENTS:,} events in schema {SCHEMA} (BENCH_DASH_RELOAD=1 reloads)", flush=True)
     _execute(f"SET search_path TO {SCHEMA}, public")
     try:
-        _execute(sql.CREATE_ROLLUP_TABLES)  # indexes added since the data was loaded
+        _execute(CREATE_ROLLUPS)  # indexes added since the data was loaded
         _execute(_VACUUM_ROLLUPS)
         rows = _execute("SELECT count(*) FROM usage_rollup_hourly")
         report.add("dashboards.rollup_hourly_rows", rows[0][0], "rows")

@@ -14,9 +14,12 @@ import uuid
 from django.conf import settings
 from django.db import connections
 
-from usage_stats import collector as collector_module
-from usage_stats import sql
-from usage_stats.collector import Collector, RequestScope, current_request
+from usage_stats.demo import sql as demo_sql
+from usage_stats.ingest import process, sql
+from usage_stats.ingest.collector import Collector
+from usage_stats.ingest.encoding import LineEncoder
+from usage_stats.ingest.scope import RequestScope, current_request
+from usage_stats.ingest.writer import LineSource
 
 END_TO_END_EVENTS = 500_000
 RAW_COPY_EVENTS = 500_000
@@ -81,23 +84,22 @@ def record_call_us() -> float:
     """Median per-call cost of usage_stats.record() inside a request scope (µs)."""
     import usage_stats
 
-    bench_collector = Collector(queue_max=RECORD_CALLS + 1, start_thread=False)
-    saved = collector_module._collector
-    collector_module._collector = bench_collector
+    saved = process._collector  # the bench swaps the process's collector for its own
     token = current_request.set(RequestScope("acme", _FakeRequest()))
     try:
         samples = []
         for _ in range(7):
-            bench_collector._queue.clear()
+            bench_collector = Collector(queue_max=RECORD_CALLS + 1, start_thread=False)
+            process._collector = bench_collector
             started = time.perf_counter()
             for _ in range(RECORD_CALLS):
                 usage_stats.record("request", route="task_list", method="GET", status=200, latency_ms=12.5)
             samples.append((time.perf_counter() - started) / RECORD_CALLS * 1e6)
-        assert len(bench_collector._queue) == RECORD_CALLS
+            assert bench_collector.snapshot()["queued"] == RECORD_CALLS
         return statistics.median(samples)
     finally:
         current_request.reset(token)
-        collector_module._collector = saved
+        process._collector = saved
 
 
 def end_to_end(raw) -> float:
@@ -129,16 +131,16 @@ def flusher_only(raw) -> float:
     flusher's start to the last commit. The gap to end_to_end is GIL contention with a
     producer that does nothing but call record(), which real request threads do not."""
     tenant = _bench_tenant()
-    bench = Collector(batch_size=BATCH_SIZE, flush_interval_s=1.0, queue_max=END_TO_END_EVENTS + 1)
-    bench._started = True  # queue without a flusher thread...
-    for event, fields in _events(END_TO_END_EVENTS, tenant):
+    bench = Collector(
+        batch_size=BATCH_SIZE, flush_interval_s=1.0, queue_max=END_TO_END_EVENTS + 1, start_thread=False
+    )
+    for event, fields in _events(END_TO_END_EVENTS, tenant):  # queue without a flusher thread...
         bench.record(event, **fields)
-    bench._started = False
+    bench.start_thread = True
     try:
         gc.collect()  # no collection of the set-up's garbage inside the timed window
         started = time.perf_counter()
-        bench.start()  # ...then time the flusher draining it
-        assert bench.flush(timeout_s=600), bench.snapshot()
+        assert bench.flush(timeout_s=600), bench.snapshot()  # ...then time the flusher it starts
         elapsed = time.perf_counter() - started
         assert _count(raw, tenant) == END_TO_END_EVENTS
     finally:
@@ -150,7 +152,7 @@ def flusher_only(raw) -> float:
 def raw_copy(raw) -> float:
     """events/s for COPY of rows already serialised (the same rows, the same batch size)."""
     tenant = _bench_tenant()
-    serializer = collector_module._Serializer()
+    serializer = LineEncoder()
     now = time.time()
     lines = []
     for i, (event, fields) in enumerate(_events(RAW_COPY_EVENTS, tenant)):
@@ -173,7 +175,7 @@ def raw_copy(raw) -> float:
         started = time.perf_counter()
         with raw.cursor() as cursor:
             for chunk in chunks:
-                cursor.copy_expert(sql.COPY_EVENTS, collector_module._LineSource([chunk]), size=1 << 16)
+                cursor.copy_expert(sql.COPY_EVENTS, LineSource([chunk]), size=1 << 16)
         elapsed = time.perf_counter() - started
         assert _count(raw, tenant) == RAW_COPY_EVENTS
     finally:
@@ -207,7 +209,7 @@ def naive_insert(raw) -> float:
         started = time.perf_counter()
         with raw.cursor() as cursor:
             for row in rows:
-                cursor.execute(sql.INSERT_EVENT, [str(row[0]), *row[1:]])
+                cursor.execute(demo_sql.INSERT_EVENT, [str(row[0]), *row[1:]])
         elapsed = time.perf_counter() - started
         assert _count(raw, tenant) == NAIVE_EVENTS
     finally:
@@ -218,7 +220,7 @@ def naive_insert(raw) -> float:
 def run(report) -> None:
     wrapper, raw = _raw_connection()
     try:
-        from usage_stats.partitions import partitions_ensure
+        from usage_stats.storage.partitions import partitions_ensure
 
         partitions_ensure(conn=raw, months_ahead=settings.USAGE_STATS_PARTITION_MONTHS_AHEAD)
         per_call = record_call_us()

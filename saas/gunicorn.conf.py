@@ -38,7 +38,7 @@ def _usage_stats_collector():
     """The usage-stats collector if this process has loaded it; never imports Django here."""
     import sys
 
-    return sys.modules.get("usage_stats.collector")
+    return sys.modules.get("usage_stats.ingest.process")
 
 
 def post_fork(server, worker):

@@ -5,7 +5,7 @@ from django.urls import include, path
 from accounts.tenant_admin import tenant_admin_site
 from tasks_app import views as task_views
 from tasks_app.api import api as tasks_api
-from usage_stats import views as usage_views
+from usage_stats.dashboards import views as usage_views
 
 urlpatterns = [
     path("", task_views.task_list, name="task_list"),
@@ -14,7 +14,7 @@ urlpatterns = [
     # Owners only, and only this tenant's people and tasks (accounts/tenant_admin.py).
     path("admin/", tenant_admin_site.urls),
     path("api/v1/", tasks_api.urls),
-    # Owners only; the tenant is the host's, never a parameter (usage_stats/views.py).
+    # Owners only; the tenant is the host's, never a parameter (usage_stats/dashboards/views.py).
     path("usage/", usage_views.tenant_usage, name="usage"),
 ]
 

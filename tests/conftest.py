@@ -40,7 +40,7 @@ def django_db_setup(
     """
     from django.test.utils import setup_databases, teardown_databases
 
-    from usage_stats.collector import shutdown
+    from usage_stats import shutdown
 
     keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock():

@@ -1,5 +1,18 @@
-"""Usage events, collected in bulk into the separate `stats` database."""
+"""Usage events, collected in bulk into the separate `stats` database.
 
-from usage_stats.collector import flush, record
+Stages, each a package with its SQL beside it (`sql.py`), importing only the stages
+below it (pyproject.toml, import-linter): demo | dashboards > rollups > storage > ingest.
 
-__all__ = ["flush", "record"]
+- ingest: request scope, encoding, BatchWriter, the collector and this process's one,
+  the middleware. `record`, `flush`, `snapshot` and `shutdown` are re-exported here.
+- storage: monthly partitions and retention (commands and post_migrate only).
+- rollups: hourly aggregates and the latency histogram buckets.
+- dashboards: periods, selectors (the read door), panels, charts, forms, views.
+- demo: synthetic events for `stats_generate` and the benchmarks.
+
+The schema is the migrations' (literal DDL); services.py deletes a tenant's rows.
+"""
+
+from usage_stats.ingest.process import flush, record, shutdown, snapshot
+
+__all__ = ["flush", "record", "shutdown", "snapshot"]

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db import connection
 from django.urls import NoReverseMatch, path, reverse
 
-from . import views
+from .dashboards import views
 
 # django-tenants' admin index only links apps listed in SHARED_APPS on the public schema.
 APP_LABEL = "usage_stats"

@@ -10,7 +10,7 @@ class UsageStatsConfig(AppConfig):
     def ready(self) -> None:
         from core import probes
 
-        from .collector import snapshot
+        from .ingest.process import snapshot
 
         probes.collector_snapshot_register(snapshot)
         # Sent once per app that has models (this one has none): the check is cheap and idempotent.
@@ -30,7 +30,7 @@ def _partitions_after_migrate(sender, using: str, **kwargs) -> None:
     from django.conf import settings
     from django.db import connections
 
-    from .partitions import events_table_exists, partitions_ensure
+    from .storage.partitions import events_table_exists, partitions_ensure
 
     if using != settings.STATS_DB_ALIAS or not events_table_exists(conn=connections[using]):
         return

@@ -4,7 +4,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from .collector import snapshot
+from .ingest.process import snapshot
 
 
 @never_cache

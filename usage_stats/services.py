@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import connections, transaction
 
-from . import sql
+from usage_stats.storage import sql
 
 
 def usage_stats_tenant_purge(*, tenant: str) -> int:

@@ -31,7 +31,7 @@ MIDDLEWARE = [
     "core.middleware.HealthCheckMiddleware",
     "tenants.middleware.TenantMiddleware",
     # One `request` usage event per request of a known host, 404s and 403s included.
-    "usage_stats.middleware.UsageStatsMiddleware",
+    "usage_stats.ingest.middleware.UsageStatsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -14,7 +14,9 @@ from accounts.services import api_token_create, api_token_revoke, user_role_chan
 from audit.models import AuditRecord
 from tests.conftest import PASSWORD
 from tests.support.factories import make_person, unique
-from tests.support.usage_events import user_events
+from tests.support.usage_events import user_events, with_stats_database
+
+pytestmark = with_stats_database
 
 NEW_PASSWORD = "a-fine-long-passphrase-1"
 

@@ -10,7 +10,7 @@ import os
 import pytest
 from django.db import connections
 
-from usage_stats import collector
+import usage_stats
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 
@@ -37,8 +37,8 @@ def test_stats_alias_reaches_the_configured_server():
 
 def test_collector_writes_to_the_stats_server(tenants):
     marker = f"pooler.split.{os.getpid()}"
-    collector.record(marker, tenant="acme", route="pooler-test")
-    assert collector.flush(timeout_s=10)
+    usage_stats.record(marker, tenant="acme", route="pooler-test")
+    assert usage_stats.flush(timeout_s=10)
     with connections["stats"].cursor() as cursor:
         cursor.execute("SELECT count(*) FROM usage_event WHERE event = %s AND tenant = 'acme'", [marker])
         assert cursor.fetchone()[0] == 1

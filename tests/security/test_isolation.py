@@ -518,7 +518,7 @@ def test_a_pooled_thread_does_not_carry_a_tenant_into_its_next_job(secrets, acme
 @pytest.mark.django_db(databases=["default", "stats"])
 def test_usage_dashboard_ignores_another_tenants_slug(secrets, acme, globex):
     from tests.usage_stats.dash_support import Ev, insert
-    from usage_stats.rollup import rollup_run
+    from usage_stats.rollups.rollup import rollup_run
 
     # A route name only globex has, and one only acme has, in the last hour.
     tag = uuid.uuid4().hex[:8]

@@ -4,8 +4,14 @@ Services record events on commit; a test in a transaction runs those callbacks w
 pytest-django's `django_capture_on_commit_callbacks(execute=True)`, then reads here.
 """
 
+import pytest
+
 import usage_stats
 from tests.usage_stats.conftest import StatsDB
+
+# The flusher thread writes the events: Django lets a thread open a connection only to the
+# databases the running test declares, so a test that reads events declares both.
+with_stats_database = pytest.mark.django_db(databases=["default", "stats"])
 
 
 def task_ids_with_event(event: str, *, tenant: str, task_ids: list[int]) -> list[int]:

@@ -7,7 +7,9 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from tasks_app.models import Task
 from tests.support.factories import make_task, unique
-from tests.support.usage_events import task_ids_with_event
+from tests.support.usage_events import task_ids_with_event, with_stats_database
+
+pytestmark = with_stats_database
 
 
 def _task_form(title: str, **fields: str) -> dict[str, str]:

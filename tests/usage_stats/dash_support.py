@@ -13,7 +13,7 @@ import psycopg2
 from django.db import connections
 from psycopg2.extras import execute_values
 
-from usage_stats import histogram
+from usage_stats.rollups import histogram
 
 COLUMNS = (
     "event_id, occurred_at, tenant, user_id, event, route, method, status, latency_ms, tokens, properties"

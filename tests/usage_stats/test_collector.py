@@ -1,12 +1,16 @@
-"""The collector against the real stats database: flush triggers, the queue bound,
-hostile input, retries that must not double count."""
+"""The collector against the real stats database, through its public API (record,
+flush, snapshot, stop, and the BatchWriter it is given): flush triggers, the queue bound,
+hostile input, retries that must not double count, flush racing the flusher."""
 
+import threading
 import time
 
 import pytest
 
 import usage_stats
-from usage_stats import collector as collector_module
+from usage_stats.ingest import process
+from usage_stats.ingest.batch import NON_TRANSIENT_ATTEMPTS
+from usage_stats.ingest.writer import BatchWriter, PermanentWriteError, TransientWriteError, WriteResult
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 
@@ -126,7 +130,7 @@ INVALID = [
 
 
 def test_invalid_fields_are_rejected_whole_and_counted(stats_db, marker):
-    collector = collector_module.collector()
+    collector = process.collector()
     usage_stats.flush()
     invalid_before = collector.snapshot()["dropped_total"]["invalid"]
     for case in INVALID:
@@ -152,72 +156,8 @@ def test_record_never_raises_even_with_nonsense_arguments(marker):
     assert usage_stats.flush()
 
 
-def test_a_retried_batch_whose_first_copy_committed_is_not_counted_twice(collector_factory, stats_db, marker):
-    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, start_thread=False)
-    for i in range(20):
-        collector.record("test.retry", tenant=marker, tokens=i)
-    collector._take_batch()
-    batch = collector._pending
-    assert collector._write_pending()  # committed...
-    assert stats_db.count("tenant = %s", [marker]) == 20
-
-    # ...but say the acknowledgement never arrived: the same batch, with the same event ids,
-    # comes around again, now with five more events.
-    for i in range(20, 25):
-        collector.record("test.retry", tenant=marker, tokens=i)
-    collector._take_batch()
-    extra = collector._pending
-    collector._finish_serialising(extra)
-    retried = collector_module._Batch([])
-    retried.items = None
-    retried.lines = batch.lines + extra.lines
-    retried.size = len(retried.lines)
-    retried.maybe_committed = True
-    collector._pending = retried
-    assert collector._write_pending()
-
-    assert stats_db.count("tenant = %s", [marker]) == 25
-    tokens = [row[0] for row in stats_db.rows("SELECT tokens FROM usage_event WHERE tenant = %s", [marker])]
-    assert sorted(tokens) == list(range(25))
-    assert collector.snapshot()["duplicates_skipped_total"] == 20
-
-
-def test_the_plain_copy_path_falls_back_when_ids_already_exist(collector_factory, stats_db, marker):
-    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, start_thread=False)
-    for i in range(10):
-        collector.record("test.dup", tenant=marker, tokens=i)
-    collector._take_batch()
-    batch = collector._pending
-    assert collector._write_pending()
-
-    # The same lines through the fast path: the unique violation sends them to ON CONFLICT.
-    again = collector_module._Batch([])
-    again.items, again.lines, again.size = None, list(batch.lines), len(batch.lines)
-    collector._pending = again
-    assert not collector._write_pending()  # unique violation: retry on the safe path
-    assert collector._write_pending()
-    assert stats_db.count("tenant = %s", [marker]) == 10
-
-
-def test_a_row_postgres_rejects_is_isolated_and_counted(collector_factory, stats_db, marker):
-    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, start_thread=False)
-    for i in range(9):
-        collector.record("test.bisect", tenant=marker, tokens=i)
-    collector._take_batch()
-    batch = collector._pending
-    collector._finish_serialising(batch)
-    fields = batch.lines[4].split(b"\t")
-    fields[0] = b"not-a-uuid"  # passes nothing in Python; PostgreSQL refuses it
-    batch.lines.insert(4, b"\t".join(fields))
-    batch.size += 1
-
-    assert collector._write_pending()
-    assert stats_db.count("tenant = %s", [marker]) == 9
-    assert collector.snapshot()["dropped_total"]["invalid"] == 1
-
-
 def test_snapshot_has_the_documented_keys():
-    snap = usage_stats.collector.snapshot()
+    snap = usage_stats.snapshot()
     for key in (
         "enabled",
         "alive",
@@ -236,17 +176,169 @@ def test_snapshot_has_the_documented_keys():
     assert snap["alive"] is True
 
 
+class AckLostWriter(BatchWriter):
+    """Commits the first batch, then reports the connection broken: as if the server's
+    acknowledgement never arrived."""
+
+    def __init__(self) -> None:
+        super().__init__(alias="stats")
+        self.calls: list[bool] = []
+
+    def write(self, lines, *, may_exist=False, after_sent=None) -> WriteResult:
+        self.calls.append(may_exist)
+        result = super().write(lines, may_exist=may_exist, after_sent=after_sent)
+        if len(self.calls) == 1:
+            raise TransientWriteError("OperationalError: server closed the connection unexpectedly")
+        return result
+
+
+def test_a_retried_batch_whose_first_copy_committed_is_not_counted_twice(collector_factory, stats_db, marker):
+    writer = AckLostWriter()
+    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, writer=writer)
+    for i in range(20):
+        collector.record("test.retry", tenant=marker, tokens=i)
+
+    assert collector.flush(timeout_s=10)
+
+    assert writer.calls == [False, True], "the retry goes through the duplicate-safe path"
+    tokens = [row[0] for row in stats_db.rows("SELECT tokens FROM usage_event WHERE tenant = %s", [marker])]
+    assert sorted(tokens) == list(range(20))
+    snap = collector.snapshot()
+    assert (snap["written_total"], snap["duplicates_skipped_total"], snap["retries_total"]) == (20, 20, 1)
+    assert "server closed" in snap["last_error"]
+
+
+class WrittenBehindItsBackWriter(BatchWriter):
+    """Stores each fast-path batch once before the real COPY: the COPY then meets ids
+    that already exist (a unique violation)."""
+
+    def write(self, lines, *, may_exist=False, after_sent=None) -> WriteResult:
+        if not may_exist:
+            super().write(lines)
+        return super().write(lines, may_exist=may_exist, after_sent=after_sent)
+
+
+def test_the_plain_copy_path_falls_back_when_ids_already_exist(collector_factory, stats_db, marker):
+    collector = collector_factory(
+        batch_size=1_000_000, flush_interval_s=3600, writer=WrittenBehindItsBackWriter(alias="stats")
+    )
+    for i in range(10):
+        collector.record("test.dup", tenant=marker, tokens=i)
+
+    assert collector.flush(timeout_s=10)
+
+    assert stats_db.count("tenant = %s", [marker]) == 10
+    snap = collector.snapshot()
+    assert snap["duplicates_skipped_total"] == 10
+    assert snap["dropped_total"] == {"queue_full": 0, "db_error": 0, "invalid": 0}
+
+
+class BadRowWriter(BatchWriter):
+    """Adds a row that passes the encoder but that PostgreSQL refuses (a bad uuid)."""
+
+    def write(self, lines, *, may_exist=False, after_sent=None) -> WriteResult:
+        fields = lines[0].split(b"\t")
+        fields[0] = b"not-a-uuid"
+        return super().write([*lines[:4], b"\t".join(fields), *lines[4:]], may_exist=may_exist)
+
+
+def test_a_row_postgres_rejects_is_isolated_and_counted(collector_factory, stats_db, marker):
+    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, writer=BadRowWriter())
+    for i in range(9):
+        collector.record("test.bisect", tenant=marker, tokens=i)
+
+    assert collector.flush(timeout_s=10)
+
+    assert stats_db.count("tenant = %s", [marker]) == 9
+    snap = collector.snapshot()
+    assert snap["dropped_total"]["invalid"] == 1
+    assert snap["written_total"] == 9
+
+
+class RefusingWriter(BatchWriter):
+    def __init__(self) -> None:
+        super().__init__(alias="stats")
+        self.attempts = 0
+
+    def write(self, lines, *, may_exist=False, after_sent=None) -> WriteResult:
+        self.attempts += 1
+        raise PermanentWriteError('UndefinedTable: relation "usage_event" does not exist')
+
+
+def test_a_batch_that_keeps_failing_is_dropped_and_counted_after_bounded_attempts(collector_factory):
+    writer = RefusingWriter()
+    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600, writer=writer)
+    for i in range(7):
+        collector.record("test.refused", tenant="nowhere", tokens=i)
+
+    assert collector.flush(timeout_s=30), "a dropped batch is settled"
+
+    assert writer.attempts == NON_TRANSIENT_ATTEMPTS
+    snap = collector.snapshot()
+    assert snap["dropped_total"] == {"queue_full": 0, "db_error": 7, "invalid": 0}
+    assert snap["written_total"] == 0
+    assert "UndefinedTable" in snap["last_error"]
+
+
+class GatedWriter(BatchWriter):
+    """Holds every write until the gate opens."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        super().__init__(alias="stats")
+        self.gate = gate
+
+    def write(self, lines, *, may_exist=False, after_sent=None) -> WriteResult:
+        assert self.gate.wait(30)
+        return super().write(lines, may_exist=may_exist, after_sent=after_sent)
+
+
 def test_flush_returns_only_once_everything_queued_before_it_is_written(collector_factory, stats_db, marker):
     """flush() racing the flusher taking a batch must not miss that batch (it once did:
     the popped events were neither queued nor counted as taken for a moment)."""
     for attempt in range(5):
         tenant = f"{marker}-{attempt}"
-        collector = collector_factory(batch_size=5000, flush_interval_s=3600, queue_max=20_000)
-        collector._started = True  # queue first, without a flusher...
-        for i in range(20_000):
+        gate = threading.Event()
+        collector = collector_factory(
+            batch_size=5000, flush_interval_s=3600, queue_max=20_000, writer=GatedWriter(gate)
+        )
+        for i in range(20_000):  # the first full batch is taken, and held at the gate
             collector.record("test.flush_race", tenant=tenant, tokens=i)
-        collector._started = False
-        collector.start()  # ...then flush while the new flusher takes its first batches
+        # Open the gate as flush() starts: the flusher then takes the next batches while
+        # flush() reads how much is queued and taken.
+        opener = threading.Timer(attempt * 0.002, gate.set)
+        opener.start()
         assert collector.flush(timeout_s=30)
+        opener.join()
         assert stats_db.count("tenant = %s", [tenant]) == 20_000, f"attempt {attempt}"
+        assert collector.snapshot()["written_total"] == 20_000
         collector.stop(timeout_s=5)
+
+
+def test_stop_flushes_and_a_stopped_collector_starts_again(collector_factory, stats_db, marker):
+    collector = collector_factory(batch_size=1_000_000, flush_interval_s=3600)
+    for i in range(30):
+        collector.record("test.stop", tenant=marker, tokens=i)
+
+    assert collector.stop(timeout_s=5)
+    assert stats_db.count("tenant = %s", [marker]) == 30
+    assert collector.snapshot()["written_total"] == 30
+
+    collector.record("test.stop", tenant=marker, tokens=30)
+    assert collector.flush(timeout_s=10)
+    assert stats_db.count("tenant = %s", [marker]) == 31
+
+
+def test_stop_past_a_hung_write_counts_everything_unwritten_as_dropped(collector_factory, marker):
+    gate = threading.Event()  # never opened before stop: a server that does not answer
+    collector = collector_factory(batch_size=10, flush_interval_s=3600, writer=GatedWriter(gate))
+    for i in range(25):  # two batches taken (one held at the gate, one serialised ahead) or queued
+        collector.record("test.hung", tenant=marker, tokens=i)
+    try:
+        started = time.monotonic()
+        assert collector.stop(timeout_s=0.3) is False
+        assert time.monotonic() - started < 3, "stop() does not wait for a hung write"
+        snap = collector.snapshot()
+        assert snap["dropped_total"]["db_error"] == 25
+        assert snap["written_total"] == 0
+    finally:
+        gate.set()

@@ -15,7 +15,7 @@ from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from tenants.models import Client
-from usage_stats.rollup import rollup_run
+from usage_stats.rollups.rollup import rollup_run
 
 from .dash_support import Ev, aggregate, assert_within_one_bucket, insert, nearest_rank
 

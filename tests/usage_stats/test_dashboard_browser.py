@@ -17,7 +17,7 @@ from django_tenants.utils import schema_context
 from tests.support.chromium import CHROMIUM, chromium
 from tests.support.live_server import committed, live_server
 from tests.support.tenants import PASSWORD
-from usage_stats.rollup import rollup_run
+from usage_stats.rollups.rollup import rollup_run
 
 from .dash_support import Ev, insert, stats_connect
 

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from usage_stats import charts
-from usage_stats.periods import PeriodError, month_spans, period_resolve
+from usage_stats.dashboards import charts
+from usage_stats.dashboards.periods import PeriodError, month_spans, period_resolve
 
 NOW = dt.datetime(2024, 3, 31, 10, 20, tzinfo=dt.UTC)  # Europe's spring DST change day
 

@@ -9,7 +9,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from usage_stats.partitions import month_start, partition_months_ensure, partition_name, partitions_list
+from usage_stats.storage.partitions import (
+    month_start,
+    partition_months_ensure,
+    partition_name,
+    partitions_list,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 

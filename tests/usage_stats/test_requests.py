@@ -13,7 +13,7 @@ import usage_stats
 from accounts.models import User
 from tasks_app.models import Task
 from tenants.services import tenant_provision
-from usage_stats.collector import collector
+from usage_stats.ingest.process import collector
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import usage_stats
 from tests.support.gunicorn import database_url, gunicorn
-from usage_stats.collector import collector
+from usage_stats.ingest.process import collector
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 
@@ -110,13 +110,18 @@ def test_sigterm_during_a_burst_loses_no_event(acme, stats_db, tmp_path):
         workers = [threading.Thread(target=burst) for _ in range(3)]
         for worker in workers:
             worker.start()
-        while len(served) < 60:
-            time.sleep(0.01)
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-        stop.set()
-        for worker in workers:
-            worker.join(timeout=10)
+        try:
+            deadline = time.monotonic() + 30
+            while len(served) < 60:
+                assert time.monotonic() < deadline, f"only {len(served)} responses in 30 s: {app.log()}"
+                assert any(worker.is_alive() for worker in workers), f"every client stopped: {app.log()}"
+                time.sleep(0.01)
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        finally:  # the clients stop even when the burst never got going
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=10)
         log = app.log()
 
     assert server.returncode == 0, log

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connections
 
-from usage_stats import histogram, rollup
-from usage_stats.rollup import rollup_run
+from usage_stats.rollups import histogram, rollup
+from usage_stats.rollups.rollup import rollup_run
 
 from .dash_support import (
     Ev,

@@ -1,6 +1,6 @@
 from django import template
 
-from usage_stats.charts import NO_VALUE
+from usage_stats.dashboards.charts import NO_VALUE
 
 register = template.Library()
 

@@ -88,7 +88,7 @@ def test_pooled_backend_answers_every_request_from_the_right_tenant(
     assert 0 < servers <= POOL_SIZE
     assert xacts >= TOTAL_REQUESTS
 
-    if "usage_stats.middleware.UsageStatsMiddleware" in settings.MIDDLEWARE:
+    if "usage_stats.ingest.middleware.UsageStatsMiddleware" in settings.MIDDLEWARE:
         # The collector's COPY went through the same PgBouncer (STATS_DATABASE_URL).
         with django_db_blocker.unblock():
             deadline = time.monotonic() + 15

@@ -3,10 +3,10 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import get_tenant_model
 
 from core.progress import ProgressBar
-from tenants.models import Client
-from usage_stats.synthetic import events_exist, events_generate
+from usage_stats.demo.synthetic import events_exist, events_generate
 
 MAX_EVENTS = 100_000_000
 MAX_DAYS = 3660
@@ -46,7 +46,10 @@ class Command(BaseCommand):
         if not 0 <= big_share < 1:
             raise CommandError("--big-share must be at least 0 and below 1.")
         known = list(
-            Client.objects.real().order_by("created_at", "schema_name").values_list("schema_name", flat=True)
+            get_tenant_model()
+            .objects.real()
+            .order_by("created_at", "schema_name")
+            .values_list("schema_name", flat=True)
         )
         if tenant:
             unknown = sorted(set(tenant) - set(known))

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
-from usage_stats.partitions import partitions_maintain
+from usage_stats.storage.partitions import partitions_maintain
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from core.progress import ProgressBar
-from usage_stats.rollup import DEFAULT_CHUNK_SEQS, DEFAULT_WAIT_S, rollup_rebuild, rollup_run
+from usage_stats.rollups.rollup import DEFAULT_CHUNK_SEQS, DEFAULT_WAIT_S, rollup_rebuild, rollup_run
 
 
 class Command(BaseCommand):

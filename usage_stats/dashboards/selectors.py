@@ -1,4 +1,4 @@
-"""Dashboard reads. Usage figures come from the rollups only (usage_stats/rollup.py);
+"""Dashboard reads. Usage figures come from the rollups only (usage_stats/rollups);
 raw events are read for the CSV export alone. Tenant and user counts come from the main
 database.
 
@@ -10,13 +10,17 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
+from django_tenants.utils import get_tenant_model
 
-from . import histogram, sql
+from usage_stats.rollups import histogram
+from usage_stats.rollups.rollup import RollupState, rollup_state
+
+from . import sql
 from .periods import Period, month_spans
-from .rollup import RollupState, rollup_state
 
 EXPORT_FETCH_ROWS = 2000
 
@@ -46,7 +50,16 @@ class Figures:
         return histogram.percentile(self.hist, q)
 
 
-def _figures(requests, events, errors, tokens, latency_count, latency_ms_sum, hist=None) -> Figures:
+def _figures(
+    requests: Any,
+    events: Any,
+    errors: Any,
+    tokens: Any,
+    latency_count: Any,
+    latency_ms_sum: Any,
+    hist: Any = None,
+) -> Figures:
+    """Figures from one result row (sums are NULL over no rows)."""
     return Figures(
         requests=int(requests or 0),
         events=int(events or 0),
@@ -59,7 +72,7 @@ def _figures(requests, events, errors, tokens, latency_count, latency_ms_sum, hi
 
 
 @contextlib.contextmanager
-def _stats_cursor():
+def _stats_cursor() -> Iterator[Any]:
     """A cursor on the stats database inside a transaction with JIT off."""
     using = settings.STATS_DB_ALIAS
     with transaction.atomic(using=using, savepoint=False), connections[using].cursor() as cursor:
@@ -207,10 +220,9 @@ def usage_events_export(*, tenant: str, period: Period) -> Iterator[tuple]:
 
 def tenants_created(*, period: Period) -> list:
     """Tenants created in the period, newest first."""
-    from tenants.models import Client
-
     return list(
-        Client.objects.real()
+        get_tenant_model()
+        .objects.real()
         .filter(created_at__gte=period.start, created_at__lt=period.end)
         .order_by("-created_at")
     )
@@ -218,6 +230,4 @@ def tenants_created(*, period: Period) -> list:
 
 def tenant_exists(*, schema_name: str) -> bool:
     """Whether a tenant (never the public site) has this schema."""
-    from tenants.models import Client
-
-    return Client.objects.real().filter(schema_name=schema_name).exists()
+    return get_tenant_model().objects.real().filter(schema_name=schema_name).exists()

@@ -4,11 +4,14 @@ generate_series): `manage.py stats_generate` and `make bench` use it."""
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
 
-from . import partitions, sql
+from usage_stats.storage import partitions
+
+from . import sql
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class Kind:
     token_max: int = 0
 
 
-# What usage_stats.middleware and the apps record, with plausible weights (sum 100).
+# What usage_stats.ingest.middleware and the apps record, with plausible weights (sum 100).
 CATALOGUE: tuple[Kind, ...] = (
     Kind("request", "task_list", "GET", 22, 28, 0.5, 0.002),
     Kind("request", "task_detail", "GET", 11, 22, 0.5, 0.002),
@@ -110,7 +113,7 @@ def events_generate(
         months.append(month)
         month = partitions.month_start(month.date(), add_months=1)
     partitions.partition_months_ensure(conn=conn, months=months)
-    params = {
+    params: dict[str, Any] = {
         **_slots(CATALOGUE),
         "start": start,
         "end": end,

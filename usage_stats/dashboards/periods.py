@@ -129,7 +129,7 @@ def period_resolve(
     else:
         bucket = "day"
         first = start.astimezone(tz).date()
-        days_list = []
+        days_list: list[dt.datetime] = []
         day = first
         while True:
             edge = start if day == first else _local_midnight(day, tz)

@@ -1,7 +1,7 @@
 """Hourly rollups of the usage events: resumable, and every event counted exactly once.
 
 A run adds the events with `watermark < seq <= settled` to the rollup tables
-(usage_stats/sql.py, "Rollups") and moves the watermark to `settled` in the same
+(rollups/sql.py) and moves the watermark to `settled` in the same
 transaction, in chunks of seq. A crash rolls back one chunk; the next run resumes at the
 stored watermark. A second run at the same time waits for the state row's lock and then
 finds nothing left to add, so re-running is idempotent.
@@ -29,10 +29,12 @@ sequence gives each session a block of values it may use much later, after large
 Late events (an old occurred_at, a new seq) simply add to the hour they belong to.
 """
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -64,7 +66,7 @@ class RollupResult:
 class RollupState:
     watermark: int
     events: int
-    updated_at: object  # datetime | None
+    updated_at: dt.datetime | None
 
 
 def rollup_settled_seq(*, using: str, wait_s: float) -> tuple[int | None, tuple[str, ...]]:
@@ -107,7 +109,7 @@ def rollup_run(
     start = watermark
     while settled is not None:
         with transaction.atomic(using=using), connections[using].cursor() as cursor:
-            cursor.execute(sql.DASH_SESSION_SETUP)
+            cursor.execute(sql.ROLLUP_SESSION_SETUP)
             cursor.execute(sql.ROLLUP_STATE_ENSURE, {"name": sql.ROLLUP_STATE_NAME})
             lock = sql.ROLLUP_STATE_LOCK_SKIP if skip_if_busy else sql.ROLLUP_STATE_LOCK
             cursor.execute(lock, {"name": sql.ROLLUP_STATE_NAME})
@@ -155,7 +157,7 @@ def rollup_refresh(
     return True
 
 
-def _rollup_range(cursor, *, lo: int, hi: int) -> int:
+def _rollup_range(cursor: Any, *, lo: int, hi: int) -> int:
     """Add the events with lo < seq <= hi to every rollup table; returns how many."""
     cursor.execute(sql.ROLLUP_DELTA_CREATE, {"lo": lo, "hi": hi, "bounds": list(histogram.BOUNDS_MS)})
     cursor.execute(sql.ROLLUP_DELTA_EVENTS)

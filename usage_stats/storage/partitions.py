@@ -1,18 +1,23 @@
 """Monthly partitions of the events table (UTC months).
 
-The current month and the next N always exist; a DEFAULT partition catches anything
-else, so an insert is never refused. Creating a month whose rows already sit in DEFAULT
+`stats_partitions` and the post_migrate hook of `migrate_stats` keep the current month
+and the next N in place; web processes never run this DDL. A DEFAULT partition catches
+anything else, so an insert is never refused. Creating a month whose rows already sit in DEFAULT
 moves them into the new partition. Every function takes a DB-API connection to the stats
 database (a Django connection or a raw psycopg2 one) and runs in one transaction.
 """
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import sql
 
 PARTITION_NAME_LEN = len(sql.PARTITION_PREFIX) + 6
+# A Django DatabaseWrapper of the stats alias, or a raw psycopg2 connection to it.
+Connection = Any
 
 
 @dataclass
@@ -43,14 +48,14 @@ def partition_month(name: str) -> dt.datetime | None:
     return dt.datetime(year, month, 1, tzinfo=dt.UTC)
 
 
-def partitions_list(*, conn) -> list[str]:
+def partitions_list(*, conn: Connection) -> list[str]:
     """Names of the monthly partitions, oldest first."""
     with _raw(conn).cursor() as cursor:
         cursor.execute(sql.PARTITION_NAMES, {"parent": "usage_event"})
         return [name for (name,) in cursor.fetchall() if partition_month(name) is not None]
 
 
-def _raw(conn):
+def _raw(conn: Connection) -> Any:
     """The psycopg2 connection behind a Django connection (or `conn` itself)."""
     from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -61,7 +66,7 @@ def _raw(conn):
 
 
 @contextmanager
-def _transaction(raw):
+def _transaction(raw: Any) -> Iterator[None]:
     """One transaction on a psycopg2 connection; joins the caller's if one is open."""
     if not raw.autocommit:
         yield
@@ -78,13 +83,15 @@ def _transaction(raw):
         cursor.execute("COMMIT")
 
 
-def events_table_exists(*, conn) -> bool:
+def events_table_exists(*, conn: Connection) -> bool:
     with _raw(conn).cursor() as cursor:
         cursor.execute(sql.EVENTS_TABLE_EXISTS)
         return cursor.fetchone()[0]
 
 
-def partitions_ensure(*, conn, months_ahead: int, today: dt.date | None = None) -> PartitionChanges:
+def partitions_ensure(
+    *, conn: Connection, months_ahead: int, today: dt.date | None = None
+) -> PartitionChanges:
     """Create the current month and the next `months_ahead`, plus every month that has
     rows waiting in DEFAULT (moving them). Idempotent; safe to run from many processes."""
     today = today or dt.datetime.now(dt.UTC).date()
@@ -93,7 +100,7 @@ def partitions_ensure(*, conn, months_ahead: int, today: dt.date | None = None) 
 
 
 def partition_months_ensure(
-    *, conn, months: list[dt.datetime], include_default: bool = False
+    *, conn: Connection, months: list[dt.datetime], include_default: bool = False
 ) -> PartitionChanges:
     """Create the given monthly partitions (month starts, UTC) if missing."""
     changes = PartitionChanges()
@@ -125,13 +132,13 @@ def partition_months_ensure(
     return changes
 
 
-def _default_not_empty(conn) -> bool:
+def _default_not_empty(conn: Connection) -> bool:
     with _raw(conn).cursor() as cursor:
         cursor.execute(sql.DEFAULT_PARTITION_NOT_EMPTY)
         return cursor.fetchone()[0]
 
 
-def partitions_drop_older(*, conn, retain_months: int, today: dt.date | None = None) -> list[str]:
+def partitions_drop_older(*, conn: Connection, retain_months: int, today: dt.date | None = None) -> list[str]:
     """Drop every monthly partition that ends before the first day of the month
     `retain_months` months ago: the current month and the `retain_months` before it stay."""
     if retain_months < 1:
@@ -151,7 +158,7 @@ def partitions_drop_older(*, conn, retain_months: int, today: dt.date | None = N
 
 
 def partitions_maintain(
-    *, conn, months_ahead: int, retain_months: int | None = None, today: dt.date | None = None
+    *, conn: Connection, months_ahead: int, retain_months: int | None = None, today: dt.date | None = None
 ) -> PartitionChanges:
     """What `manage.py stats_partitions` does: ensure ahead (draining DEFAULT), then retention."""
     changes = partitions_ensure(conn=conn, months_ahead=months_ahead, today=today)

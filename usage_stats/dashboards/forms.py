@@ -1,5 +1,7 @@
 """The dashboard's range and time-zone controls (GET parameters)."""
 
+from typing import Any
+
 from django import forms
 
 from .periods import DEFAULT_RANGE, DEFAULT_TZ, RANGES, Period, PeriodError, period_resolve
@@ -20,8 +22,9 @@ class DashboardFilterForm(forms.Form):
     )
     export = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         try:

@@ -1,6 +1,6 @@
 """Usage dashboards: staff (all tenants, or one) in the admin on the base domain, and a
 tenant owner's own usage at /usage/ on the tenant's host. Thin: parse the range, build
-the figures (usage_stats/dashboard.py), render them or export a table as CSV.
+the figures (dashboards/dashboard.py), render them or export a table as CSV.
 
 The tenant page takes its tenant from the host (request.tenant) and nothing else: no
 parameter can name another tenant.
@@ -9,6 +9,8 @@ parameter can name another tenant.
 import csv
 import json
 import zoneinfo
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
@@ -16,14 +18,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
+
+from usage_stats.rollups.rollup import rollup_refresh
 
 from . import selectors
 from .dashboard import Dashboard, dashboard_build
 from .forms import EXPORT_RAW, DashboardFilterForm
 from .periods import timezone_names
-from .rollup import rollup_refresh
 
 RAW_COLUMNS = [
     "occurred_at",
@@ -47,7 +51,7 @@ class _Echo:
         return value
 
 
-def _cell(value):
+def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
@@ -76,7 +80,7 @@ def _table_csv(dashboard: Dashboard, key: str, filename: str) -> HttpResponse:
 def _raw_csv(*, tenant: str, form: DashboardFilterForm, filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
-    def rows():
+    def rows() -> Iterator[str]:
         yield writer.writerow(RAW_COLUMNS)
         # Rows come in RAW_COLUMNS order: occurred_at first, properties last.
         for occurred_at, *middle, props in selectors.usage_events_export(tenant=tenant, period=form.period):
@@ -95,9 +99,9 @@ def _dashboard_response(
     *,
     template: str,
     tenant: str | None,
-    context: dict,
-    tenant_link=None,
-) -> HttpResponse:
+    context: dict[str, Any],
+    tenant_link: Callable[[str], str] | None = None,
+) -> HttpResponseBase:
     form = DashboardFilterForm(request.GET)
     context = {**context, "form": form, "timezones": timezone_names(), "tenant": tenant}
     if not form.is_valid():
@@ -124,11 +128,11 @@ def _dashboard_response(
 
 
 @login_required
-def tenant_usage(request: HttpRequest) -> HttpResponse:
+def tenant_usage(request: HttpRequest) -> HttpResponseBase:
     """This tenant's usage, for its owners."""
     if not getattr(request.user, "is_owner", False):
         raise PermissionDenied("Only owners can see usage.")
-    tenant = request.tenant.schema_name
+    tenant = request.tenant.schema_name  # type: ignore[attr-defined]  # django-tenants' middleware sets it
     return _dashboard_response(
         request,
         template="usage_stats/tenant_usage.html",
@@ -141,11 +145,11 @@ def tenant_usage(request: HttpRequest) -> HttpResponse:
 
 
 def _staff_only_on_public() -> None:
-    if connection.schema_name != settings.PUBLIC_SCHEMA_NAME:
+    if getattr(connection, "schema_name", None) != settings.PUBLIC_SCHEMA_NAME:
         raise Http404
 
 
-def staff_usage(request: HttpRequest) -> HttpResponse:
+def staff_usage(request: HttpRequest) -> HttpResponseBase:
     """Every tenant's usage. Wrapped by admin_view (staff sign-in) in usage_stats/admin.py."""
     _staff_only_on_public()
     return _dashboard_response(
@@ -157,7 +161,7 @@ def staff_usage(request: HttpRequest) -> HttpResponse:
     )
 
 
-def staff_tenant_usage(request: HttpRequest, tenant: str) -> HttpResponse:
+def staff_tenant_usage(request: HttpRequest, tenant: str) -> HttpResponseBase:
     """One tenant's usage (drill-down from the staff dashboard)."""
     _staff_only_on_public()
     if not selectors.tenant_exists(schema_name=tenant):

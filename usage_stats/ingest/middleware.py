@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from .collector import RequestScope, current_request, normalise_method, record
+from .process import record
+from .scope import RequestScope, current_request, normalise_method
 from .sql import MAX_ROUTE_LEN
 
 logger = logging.getLogger(__name__)
@@ -42,18 +43,22 @@ class UsageStatsMiddleware:
         return response
 
 
-def _record_request(request: HttpRequest, response: HttpResponse, scope: RequestScope, latency_ms: float):
+def _record_request(
+    request: HttpRequest, response: HttpResponse, scope: RequestScope, latency_ms: float
+) -> None:
     # The resolved view name, not the path, keeps route cardinality bounded.
     match = getattr(request, "resolver_match", None)
     route = (match.view_name if match is not None else UNRESOLVED_ROUTE)[:MAX_ROUTE_LEN]
-    fields = {
-        "tenant": scope.tenant,
-        "user_id": scope.user_id(),
-        "route": route,
-        "method": normalise_method(request.method),
-        "status": response.status_code,
-        "latency_ms": latency_ms,
-    }
-    record("request", **fields)
-    if request.path.startswith(API_PREFIX):
-        record("api.call", **fields)
+    user_id = scope.user_id()
+    method = normalise_method(request.method)
+    status = response.status_code
+    for event in ("request", "api.call") if request.path.startswith(API_PREFIX) else ("request",):
+        record(
+            event,
+            tenant=scope.tenant,
+            user_id=user_id,
+            route=route,
+            method=method,
+            status=status,
+            latency_ms=latency_ms,
+        )

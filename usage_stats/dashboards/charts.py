@@ -6,7 +6,7 @@ Each function returns markup that is safe to insert: all text is escaped here.
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -169,7 +169,7 @@ def line_chart(
     *,
     title: str,
     labels: Sequence[str],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float]],
     y_label: str,
     unit: str,
     ticks: Sequence[str] | None = None,
@@ -201,7 +201,7 @@ def hbar_chart(
     *,
     title: str,
     categories: Sequence[str],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     unit: str,
     decimals: int = 0,
 ) -> SafeString:

@@ -1,0 +1,227 @@
+"""The statements the rollups run: hourly aggregates per (tenant, hour, event, route), two
+narrower hourly tables derived from the same delta (per tenant; all tenants per event and
+route) so cross-tenant ranges read few rows, and per-user activity bitmaps for distinct
+users. Latency histograms use the fixed buckets of rollups/histogram.py (bounds passed as
+%(bounds)s). The tables are migration 0002's; tests/usage_stats/test_schema.py checks that
+these statements fit them.
+"""
+
+from psycopg2 import sql
+
+from usage_stats.ingest.sql import EVENTS_SEQ, EVENTS_TABLE, EVENTS_TABLE_NAME
+
+from .histogram import BUCKETS
+
+ROLLUP_HOURLY = sql.Identifier("usage_rollup_hourly")
+ROLLUP_TENANT_HOURLY = sql.Identifier("usage_rollup_tenant_hourly")
+ROLLUP_ALL_HOURLY = sql.Identifier("usage_rollup_all_hourly")
+ROLLUP_USER_MONTH = sql.Identifier("usage_rollup_user_month")
+ROLLUP_STATE = sql.Identifier("usage_rollup_state")
+ROLLUP_DELTA = sql.Identifier("usage_rollup_delta")
+ROLLUP_STATE_NAME = "events"
+# Columns of the rollup tables, in table order (migration 0002; tests/usage_stats/test_schema.py).
+_COUNTERS = ("events", "errors", "tokens", "latency_count", "latency_ms_sum", "latency_hist")
+HOURLY_COLUMNS = ("tenant", "hour", "event", "route", *_COUNTERS)
+TENANT_HOURLY_COLUMNS = ("tenant", "hour", "events", "requests", *_COUNTERS[1:])
+ALL_HOURLY_COLUMNS = ("hour", "event", "route", *_COUNTERS)
+USER_MONTH_COLUMNS = ("month", "tenant", "user_id", "hours")
+STATE_COLUMNS = ("name", "seq", "events", "updated_at")
+
+
+def _columns(names: tuple[str, ...]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
+
+
+# Hours in the longest month: bit i of `hours` is the i-th UTC hour of the month.
+ROLLUP_MONTH_HOURS = 744
+# The event usage_stats.ingest.middleware records once per HTTP request: "requests" count these.
+REQUEST_EVENT = "request"
+# An error is a server failure (status >= 500) or an event that reports itself failed
+# with a JSON true in properties.failed ({"failed": true}); client errors (4xx) are not.
+_IS_ERROR = sql.SQL("""(status >= 500 OR properties @> '{"failed": true}'::jsonb)""")
+
+
+def hist_sum(column: str) -> sql.Composable:
+    """Element-wise SUM of int[] histograms; NULL when no row carried a latency."""
+    col = sql.Identifier(column)
+    parts = sql.SQL(", ").join(
+        sql.SQL("coalesce(sum({col}[{i}]), 0)").format(col=col, i=sql.Literal(i))
+        for i in range(1, BUCKETS + 1)
+    )
+    return sql.SQL("CASE WHEN sum(latency_count) > 0 THEN ARRAY[{parts}]::integer[] END").format(parts=parts)
+
+
+def _hist_from_buckets() -> sql.Composable:
+    """int[] of per-bucket counts from a row source exposing `b` (0-based bucket, NULL = no latency)."""
+    parts = sql.SQL(", ").join(
+        sql.SQL("count(*) FILTER (WHERE b = {i})").format(i=sql.Literal(i)) for i in range(BUCKETS)
+    )
+    return sql.SQL("CASE WHEN count(b) > 0 THEN ARRAY[{parts}]::integer[] END").format(parts=parts)
+
+
+# Empties the rollups and rewinds the watermark (`stats_rollup --rebuild`).
+ROLLUP_RESET = sql.SQL(
+    "TRUNCATE {hourly}, {tenant_hourly}, {all_hourly}, {user_month};"
+    " UPDATE {state} SET seq = 0, events = 0, updated_at = now() WHERE name = {state_name}"
+).format(
+    hourly=ROLLUP_HOURLY,
+    tenant_hourly=ROLLUP_TENANT_HOURLY,
+    all_hourly=ROLLUP_ALL_HOURLY,
+    user_month=ROLLUP_USER_MONTH,
+    state=ROLLUP_STATE,
+    state_name=sql.Literal(ROLLUP_STATE_NAME),
+)
+
+# The highest seq handed out so far (0 before the first nextval).
+ROLLUP_SEQ_HANDED_OUT = sql.SQL("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {seq}").format(
+    seq=EVENTS_SEQ
+)
+
+# Transactions of other sessions that may be writing events right now: holders of a
+# write lock on the events table or one of its partitions (INSERT/COPY take
+# RowExclusiveLock before they draw their first seq and keep it until they end).
+ROLLUP_WRITERS_IN_FLIGHT = sql.SQL(
+    """
+    SELECT DISTINCT l.virtualtransaction
+    FROM pg_locks l
+    WHERE l.locktype = 'relation'
+      AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.pid IS DISTINCT FROM pg_backend_pid()
+      AND l.mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
+      AND l.relation IN (
+          SELECT to_regclass({events_name})::oid
+          UNION ALL
+          SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass({events_name})
+      )
+    """
+).format(events_name=sql.Literal(EVENTS_TABLE_NAME))
+
+# How many of the given virtual transactions are still running (each holds its own vxid lock).
+ROLLUP_VXIDS_RUNNING = sql.SQL(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'virtualxid' AND virtualxid = ANY(%(vxids)s::text[])"
+)
+
+# One rollup at a time: the state row is the lock, and holds the watermark.
+ROLLUP_STATE_ENSURE = sql.SQL(
+    "INSERT INTO {state} (name, seq) VALUES (%(name)s, 0) ON CONFLICT DO NOTHING"
+).format(state=ROLLUP_STATE)
+ROLLUP_STATE_LOCK = sql.SQL("SELECT seq FROM {state} WHERE name = %(name)s FOR UPDATE").format(
+    state=ROLLUP_STATE
+)
+# The same for a run that would rather not wait (the refresh on a dashboard read).
+ROLLUP_STATE_LOCK_SKIP = sql.SQL(
+    "SELECT seq FROM {state} WHERE name = %(name)s FOR UPDATE SKIP LOCKED"
+).format(state=ROLLUP_STATE)
+ROLLUP_STATE_ADVANCE = sql.SQL(
+    "UPDATE {state} SET seq = %(seq)s, events = events + %(events)s, updated_at = now() WHERE name = %(name)s"
+).format(state=ROLLUP_STATE)
+ROLLUP_STATE_READ = sql.SQL("SELECT seq, events, updated_at FROM {state} WHERE name = %(name)s").format(
+    state=ROLLUP_STATE
+)
+
+# Events with lo < seq <= hi, aggregated per (tenant, hour, event, route). Params: lo, hi, bounds.
+ROLLUP_DELTA_CREATE = sql.SQL(
+    """
+    DROP TABLE IF EXISTS pg_temp.{delta};
+    CREATE TEMP TABLE {delta} AS
+    SELECT tenant, hour, event, route,
+           count(*) AS events,
+           count(*) FILTER (WHERE is_error) AS errors,
+           coalesce(sum(tokens), 0) AS tokens,
+           count(b) AS latency_count,
+           coalesce(sum(latency_ms), 0) AS latency_ms_sum,
+           {hist} AS latency_hist
+    FROM (
+        SELECT tenant, date_trunc('hour', occurred_at, 'UTC') AS hour, event, coalesce(route, '') AS route,
+               coalesce({is_error}, false) AS is_error, tokens, latency_ms,
+               CASE WHEN latency_ms IS NOT NULL
+                    THEN width_bucket(latency_ms::float8, %(bounds)s::float8[]) END AS b
+        FROM {events}
+        WHERE seq > %(lo)s AND seq <= %(hi)s
+    ) e
+    GROUP BY tenant, hour, event, route
+    """
+).format(delta=ROLLUP_DELTA, hist=_hist_from_buckets(), is_error=_IS_ERROR, events=EVENTS_TABLE)
+
+ROLLUP_DELTA_DROP = sql.SQL("DROP TABLE IF EXISTS pg_temp.{delta}").format(delta=ROLLUP_DELTA)
+
+_ADD_COUNTERS = sql.SQL(
+    """events = r.events + excluded.events,
+       errors = r.errors + excluded.errors,
+       tokens = r.tokens + excluded.tokens,
+       latency_count = r.latency_count + excluded.latency_count,
+       latency_ms_sum = r.latency_ms_sum + excluded.latency_ms_sum,
+       latency_hist = usage_hist_add(r.latency_hist, excluded.latency_hist)"""
+)
+
+# Additive upserts: each event is added exactly once because the watermark moves in the
+# same transaction (rollups/rollup.py explains when a seq range is safe to add).
+ROLLUP_HOURLY_UPSERT = sql.SQL(
+    """
+    INSERT INTO {hourly} AS r ({columns})
+    SELECT {columns}
+    FROM {delta} ORDER BY tenant, hour, event, route
+    ON CONFLICT (tenant, hour, event, route) DO UPDATE SET {add}
+    """
+).format(hourly=ROLLUP_HOURLY, columns=_columns(HOURLY_COLUMNS), delta=ROLLUP_DELTA, add=_ADD_COUNTERS)
+
+ROLLUP_TENANT_HOURLY_UPSERT = sql.SQL(
+    """
+    INSERT INTO {tenant_hourly} AS r ({columns})
+    SELECT tenant, hour, sum(events), coalesce(sum(events) FILTER (WHERE event = {request}), 0),
+           sum(errors), sum(tokens), sum(latency_count), sum(latency_ms_sum), {hist}
+    FROM {delta} GROUP BY tenant, hour ORDER BY tenant, hour
+    ON CONFLICT (tenant, hour) DO UPDATE SET requests = r.requests + excluded.requests, {add}
+    """
+).format(
+    tenant_hourly=ROLLUP_TENANT_HOURLY,
+    columns=_columns(TENANT_HOURLY_COLUMNS),
+    delta=ROLLUP_DELTA,
+    request=sql.Literal(REQUEST_EVENT),
+    hist=hist_sum("latency_hist"),
+    add=_ADD_COUNTERS,
+)
+
+ROLLUP_ALL_HOURLY_UPSERT = sql.SQL(
+    """
+    INSERT INTO {all_hourly} AS r ({columns})
+    SELECT hour, event, route, sum(events), sum(errors), sum(tokens),
+           sum(latency_count), sum(latency_ms_sum), {hist}
+    FROM {delta} GROUP BY hour, event, route ORDER BY hour, event, route
+    ON CONFLICT (hour, event, route) DO UPDATE SET {add}
+    """
+).format(
+    all_hourly=ROLLUP_ALL_HOURLY,
+    columns=_columns(ALL_HOURLY_COLUMNS),
+    delta=ROLLUP_DELTA,
+    hist=hist_sum("latency_hist"),
+    add=_ADD_COUNTERS,
+)
+
+ROLLUP_DELTA_EVENTS = sql.SQL("SELECT coalesce(sum(events), 0) FROM {delta}").format(delta=ROLLUP_DELTA)
+
+# Setting a bit is idempotent, so re-adding a user-hour never changes a count.
+ROLLUP_USERS_UPSERT = sql.SQL(
+    """
+    INSERT INTO {user_month} AS r (month, tenant, user_id, hours)
+    SELECT month, tenant, user_id, bit_or(set_bit(B'0'::bit(744), hour_index, 1))
+    FROM (
+        SELECT DISTINCT
+               (date_trunc('month', occurred_at, 'UTC') AT TIME ZONE 'UTC')::date AS month,
+               tenant, user_id,
+               (extract(epoch FROM date_trunc('hour', occurred_at, 'UTC')
+                                   - date_trunc('month', occurred_at, 'UTC')) / 3600)::int AS hour_index
+        FROM {events}
+        WHERE seq > %(lo)s AND seq <= %(hi)s AND user_id IS NOT NULL
+    ) d
+    GROUP BY month, tenant, user_id
+    ORDER BY month, tenant, user_id
+    ON CONFLICT (month, tenant, user_id) DO UPDATE SET hours = r.hours | excluded.hours
+    """
+).format(user_month=ROLLUP_USER_MONTH, events=EVENTS_TABLE)
+
+
+# Rollup chunks are short aggregates: JIT would only add its compile time, and hashing
+# a chunk's distinct users must not spill to disk.
+ROLLUP_SESSION_SETUP = sql.SQL("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'")
