@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context, schema_exists
 from accounts.models import User
 from tasks_app.models import Task
 from tasks_app.services import task_create
-from tenants import template
+from tenants import clone_sql, template
 from tenants.migration_state import migrations_missing, schemas_applied_migrations
 from tenants.models import Client, Domain
 from tenants.services import tenant_provision
@@ -36,8 +36,8 @@ def test_copy_is_identical_to_a_migrated_schema(tenants, db):
     as a schema built by running every migration."""
     template.schema_create_from_template(schema_name="clonecheck")
     template._schema_create_by_migrating("migratedcheck")
-    copied = template.schema_fingerprint(schema_name="clonecheck")
-    migrated = template.schema_fingerprint(schema_name="migratedcheck")
+    copied = clone_sql.schema_fingerprint(schema_name="clonecheck")
+    migrated = clone_sql.schema_fingerprint(schema_name="migratedcheck")
     for part in ("columns", "constraints", "indexes", "sequences", "row_counts"):
         assert copied[part] == migrated[part], part
     assert dict(copied["row_counts"])["django_migrations"] > 10
@@ -80,8 +80,8 @@ def test_tenant_created_after_a_new_migration_has_it(tenants, db):
     assert template.template_is_current()
     assert _has_table("aftermig", "tasks_app_task")
     assert (
-        template.schema_fingerprint(schema_name="aftermig")["indexes"]
-        == (template.schema_fingerprint(schema_name="acme")["indexes"])
+        clone_sql.schema_fingerprint(schema_name="aftermig")["indexes"]
+        == (clone_sql.schema_fingerprint(schema_name="acme")["indexes"])
     )
     with schema_context("aftermig"):
         task_create(actor=User.objects.get(), title="works")

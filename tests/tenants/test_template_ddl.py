@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.db import connection
 
-from tenants import template
+from tenants import clone_sql
 
 # One of each object the generator reproduces: identity columns (BY DEFAULT and ALWAYS,
 # non-default options), primary, unique and check constraints, a column default, foreign
@@ -66,16 +66,16 @@ def _statements(script: str) -> list[str]:
 
 
 def test_script_is_made_for_a_schema_by_quoting_its_name():
-    script = template.CloneScript(
+    script = clone_sql.CloneScript(
         applied=frozenset(),
-        sql=f"CREATE SCHEMA {template._TARGET};\nCREATE TABLE {template._TARGET}.t (LIKE x.t)",
+        sql=f"CREATE SCHEMA {clone_sql.TARGET};\nCREATE TABLE {clone_sql.TARGET}.t (LIKE x.t)",
     )
     assert script.for_schema("acme") == 'CREATE SCHEMA "acme";\nCREATE TABLE "acme".t (LIKE x.t)'
     assert script.for_schema('we"ird') == 'CREATE SCHEMA "we""ird";\nCREATE TABLE "we""ird".t (LIKE x.t)'
 
 
 def test_a_script_that_could_not_be_made_cannot_be_used():
-    refused = template.CloneScript(applied=frozenset(), sql=None, reason="view v")
+    refused = clone_sql.CloneScript(applied=frozenset(), sql=None, reason="view v")
     with pytest.raises(AssertionError):
         refused.for_schema("acme")
 
@@ -95,15 +95,15 @@ def test_a_script_that_could_not_be_made_cannot_be_used():
     ],
 )
 def test_index_definitions_are_split_into_kind_name_and_method(definition, parts):
-    assert template._INDEX_DEF.match(definition).groups() == parts
+    assert clone_sql.INDEX_DEF.match(definition).groups() == parts
 
 
 # --- The script written from the catalog ------------------------------------------------------
 
 
 def test_script_creates_every_table_then_rows_then_sequences_then_foreign_keys_then_indexes(source):
-    target, src = template._TARGET, f'"{source}"'
-    statements = _statements(template._generate_clone_sql(source))
+    target, src = clone_sql.TARGET, f'"{source}"'
+    statements = _statements(clone_sql.clone_sql_generate(source))
     assert statements[0] == f"CREATE SCHEMA {target}"
     creates = [s for s in statements if s.startswith("CREATE TABLE")]
     assert [s.split()[2] for s in creates] == [f"{target}.{t}" for t in ("child", "parent", "untouched")]
@@ -155,10 +155,10 @@ def test_script_creates_every_table_then_rows_then_sequences_then_foreign_keys_t
 
 def test_the_copy_has_the_sources_structure_rows_and_sequence_positions(source):
     copy = _name("ddl_copy")
-    script = template.CloneScript(applied=frozenset(), sql=template._generate_clone_sql(source))
+    script = clone_sql.CloneScript(applied=frozenset(), sql=clone_sql.clone_sql_generate(source))
     _execute(script.for_schema(copy))
-    original = template.schema_fingerprint(schema_name=source)
-    copied = template.schema_fingerprint(schema_name=copy)
+    original = clone_sql.schema_fingerprint(schema_name=source)
+    copied = clone_sql.schema_fingerprint(schema_name=copy)
     for part in ("columns", "constraints", "indexes", "sequences", "row_counts"):
         assert copied[part] == original[part], part
     with connection.cursor() as cursor:
@@ -204,12 +204,12 @@ def test_the_copy_has_the_sources_structure_rows_and_sequence_positions(source):
 )
 def test_objects_the_script_cannot_reproduce_are_refused_by_name(source, extra_ddl, reason):
     _execute(extra_ddl.format(s=source))
-    with pytest.raises(template.TemplateUnsupported, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        template._generate_clone_sql(source)
+    with pytest.raises(clone_sql.TemplateUnsupported, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        clone_sql.clone_sql_generate(source)
 
 
 def test_a_schema_without_tables_is_refused(db):
     empty = _name("ddl_empty")
     _execute(f"CREATE SCHEMA {empty}")
-    with pytest.raises(template.TemplateUnsupported, match="no tables"):
-        template._generate_clone_sql(empty)
+    with pytest.raises(clone_sql.TemplateUnsupported, match="no tables"):
+        clone_sql.clone_sql_generate(empty)
