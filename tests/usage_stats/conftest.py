@@ -66,15 +66,20 @@ class StatsDB:
 
 @pytest.fixture(autouse=True)
 def _usage_events_flushed_inside_db_tests(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test with database access leaves no event queued behind it: pytest-django refuses
-    new connections outside such tests (a RuntimeError), which the collector rightly treats
-    as a failure, not as something to wait out. Set up after pytest-django's own fixtures,
-    so this runs while the databases are still open to the test."""
-    yield
-    if request.node.get_closest_marker("django_db") is not None:
-        import usage_stats
+    """A test with database access starts and leaves with no event queued: pytest-django
+    refuses new connections outside such tests (a RuntimeError), which the collector rightly
+    treats as a failure, not as something to wait out. Set up after pytest-django's own
+    fixtures, so this runs while the databases are open to the test. Flushing first too
+    writes what session fixtures queued before the test body can take locks on the events
+    table inside its own transaction (a rollup does), which the flusher's COPY would wait on."""
+    import usage_stats
 
-        assert usage_stats.flush(timeout_s=10), usage_stats.snapshot()
+    in_db_test = request.node.get_closest_marker("django_db") is not None
+    if in_db_test:
+        assert usage_stats.flush(timeout_s=10), usage_stats.snapshot()["last_error"]
+    yield
+    if in_db_test:
+        assert usage_stats.flush(timeout_s=10), usage_stats.snapshot()["last_error"]
 
 
 @pytest.fixture
