@@ -58,6 +58,11 @@ def redis_client() -> Any:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
+def current_schema() -> str:
+    """The schema of the default connection (django-tenants' wrapper adds the attribute)."""
+    return str(connection.schema_name)  # type: ignore[attr-defined]
+
+
 # --- queueing -------------------------------------------------------------------
 
 
@@ -84,7 +89,7 @@ def job_enqueue_on_commit(
     job = QueuedJob(
         task_id=task_id or str(uuid.uuid4()),
         task_name=task.name,
-        schema_name=connection.schema_name,
+        schema_name=current_schema(),
     )
     eta = timezone.now() + timedelta(seconds=countdown_s) if countdown_s else None
     transaction.on_commit(
@@ -215,7 +220,7 @@ def job_once(*, key: str, task_name: str) -> Iterator[bool]:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                JobRun.objects.create(key=key, task_name=task_name, schema_name=connection.schema_name)
+                JobRun.objects.create(key=key, task_name=task_name, schema_name=current_schema())
         except IntegrityError:
             yield False
             return
