@@ -62,10 +62,14 @@ JOBS_SESSION_PURGE_SPREAD_S = env.int("JOBS_SESSION_PURGE_SPREAD_S", default=180
 # by the daily maintenance; 0 keeps every month.
 USAGE_STATS_RETAIN_MONTHS = env.int("USAGE_STATS_RETAIN_MONTHS", default=0)
 
+# Rollups run this often (dashboards show how fresh they are; events appear within about
+# this plus the collector's flush interval).
+JOBS_ROLLUP_INTERVAL_S = env.float("JOBS_ROLLUP_INTERVAL_S", default=60.0)
+
 # The schedule (celery beat, one process for the whole site). Every entry is idempotent:
 # a beat restarted or run twice costs a repeated run, never a double count.
 CELERY_BEAT_SCHEDULE = {
-    "usage-rollup": {"task": "usage_stats.stats_rollup", "schedule": 60.0},
+    "usage-rollup": {"task": "usage_stats.stats_rollup", "schedule": JOBS_ROLLUP_INTERVAL_S},
     "usage-partitions": {"task": "usage_stats.stats_partitions", "schedule": crontab(hour=3, minute=17)},
     "sessions-purge": {"task": "tenants.sessions_purge_fanout", "schedule": crontab(hour=4, minute=7)},
     "tenants-purge-grace-ended": {

@@ -16,10 +16,13 @@ MARKER_SCHEMAS = ("public", "acme", "globex")
 
 
 def _broker_point_at(url: str) -> None:
+    """Send this process's jobs to `url` from now on (drops pooled broker connections)."""
     settings.REDIS_URL = url
     celery_app.conf.broker_url = url
-    celery_app.pool.force_close_all()
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
     celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +34,8 @@ def jobs_redis(tmp_path_factory) -> Iterator[RedisServer]:
         try:
             yield server
         finally:
-            settings.REDIS_URL, broker = previous
-            celery_app.conf.broker_url = broker
-            celery_app.pool.force_close_all()
-            celery_app._pool = None
+            _broker_point_at(previous[1])
+            settings.REDIS_URL = previous[0]
 
 
 @pytest.fixture
