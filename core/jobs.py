@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import threading
@@ -51,11 +52,16 @@ FAILURES_KEY = "taskhive:jobs:failures"  # hash: task name -> failures
 
 
 def redis_client() -> Any:
-    """A client for REDIS_URL with short timeouts: health checks and metrics never hang."""
+    """A client for REDIS_URL with short timeouts: health checks and metrics never hang.
+    One connection pool per process and URL (clients are thread-safe)."""
+    return _redis_client(settings.REDIS_URL, float(settings.JOBS_PUBLISH_TIMEOUT_S))
+
+
+@functools.lru_cache(maxsize=4)
+def _redis_client(url: str, timeout_s: float) -> Any:
     import redis
 
-    timeout = settings.JOBS_PUBLISH_TIMEOUT_S
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout)
+    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
 
 
 def current_schema() -> str:
@@ -281,6 +287,21 @@ def task_failure_record(task_name: str) -> None:
         redis_client().hincrby(FAILURES_KEY, task_name[:200], 1)
     except Exception:
         logger.warning("could not count the failure of %s in Redis", task_name, exc_info=True)
+
+
+def jobs_health() -> dict[str, str]:
+    """/healthz: "redis" ok when it answers; "worker" ok when a worker beat within
+    JOBS_HEARTBEAT_MAX_AGE_S. Two round trips at most, each bounded by the client timeout."""
+    state = {"redis": "fail", "worker": "fail"}
+    try:
+        redis_client().ping()
+        state["redis"] = "ok"
+        age = worker_heartbeat_age_s()
+        if age is not None and age <= settings.JOBS_HEARTBEAT_MAX_AGE_S:
+            state["worker"] = "ok"
+    except Exception as exc:
+        logger.info("healthz: Redis unavailable (%s)", exc.__class__.__name__)
+    return state
 
 
 def jobs_snapshot() -> dict[str, Any]:

@@ -41,3 +41,9 @@ def probe_effect_once(self, probe: str, sleep_s: float, sleep_after_commit_s: fl
     if first and sleep_after_commit_s:
         client.set(f"probe:committed:{probe}", os.getpid())
         time.sleep(sleep_after_commit_s)
+
+
+@shared_task(bind=True, name="tests.probe_fail")
+def probe_fail(self, probe: str) -> None:
+    redis_client().incr(f"probe:ran:{probe}")
+    raise RuntimeError("probe_fail fails on purpose")
