@@ -44,8 +44,9 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+    def client(self, db: int = 0) -> redis.Redis:
+        url = f"redis://127.0.0.1:{self.port}/{db}"
+        return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
     def start(self, timeout_s: float = 10) -> None:
         assert self.process is None or self.process.poll() is not None
