@@ -51,3 +51,42 @@ class JobOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.task_id}"
+
+
+class JobProgress(models.Model):
+    """A job a person waits for (a tenant export): who asked, how far it is, what it made.
+
+    The requester is named by schema and user id, since users live in each schema; only
+    that user, on that schema's site, may see the result."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    task_id = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=50)
+    # The schema the job works on, and the one whose user asked (public for staff).
+    target_schema = models.CharField(max_length=63)
+    requester_schema = models.CharField(max_length=63)
+    requester_user_id = models.BigIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    detail = models.CharField(max_length=200, blank=True, default="")
+    result_path = models.CharField(max_length=500, blank=True, default="")
+    result_bytes = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "core_job_progress"
+        indexes = [models.Index(fields=["requester_schema", "requester_user_id", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.task_id} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

@@ -1,6 +1,7 @@
 """Scheduled jobs over every tenant schema (saas/settings/jobs.py CELERY_BEAT_SCHEDULE)."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -62,3 +63,12 @@ def tenants_purge_grace_ended() -> int:
     ever in that state, so this scheduled job purges nothing and says so. Returns 0."""
     logger.debug("tenants_purge_grace_ended: tenant deletion grace periods do not exist yet")
     return 0
+
+
+@shared_task(bind=True, name="tenants.tenant_export_job")
+def tenant_export_job(self: Any, progress_id: int, fmt: str) -> str:
+    """Write one requested tenant export (tenants/exports.py); idempotent per job id."""
+    from tenants.exports import tenant_export_run
+
+    progress = tenant_export_run(progress_id=progress_id, task_id=self.request.id, fmt=fmt)
+    return progress.state if progress is not None else "missing"

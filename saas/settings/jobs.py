@@ -6,7 +6,7 @@ Development and tests read REDIS_URL from .data/redis.env (scripts/redis.sh).
 
 from celery.schedules import crontab
 
-from .environment import env
+from .environment import BASE_DIR, env
 
 # The embedded server of scripts/redis.sh unless the environment names another.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6380/0")
@@ -65,6 +65,9 @@ USAGE_STATS_RETAIN_MONTHS = env.int("USAGE_STATS_RETAIN_MONTHS", default=0)
 # Rollups run this often (dashboards show how fresh they are; events appear within about
 # this plus the collector's flush interval).
 JOBS_ROLLUP_INTERVAL_S = env.float("JOBS_ROLLUP_INTERVAL_S", default=60.0)
+
+# Tenant exports written by the job (tenants/exports.py); served only to whoever asked.
+JOBS_EXPORT_DIR = env.str("JOBS_EXPORT_DIR", default=str(BASE_DIR / ".data" / "exports"))
 
 # The schedule (celery beat, one process for the whole site). Every entry is idempotent:
 # a beat restarted or run twice costs a repeated run, never a double count.
