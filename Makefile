@@ -58,7 +58,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: migrate
+bench: redis migrate
 	@scripts/system_deps.sh wrk
 	$(PY) -m bench
 
