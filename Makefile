@@ -43,7 +43,7 @@ run: redis seed
 	@scripts/run.sh
 
 test: venv db
-	@scripts/system_deps.sh chromium
+	@scripts/system_deps.sh chromium redis-server
 	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 
@@ -68,7 +68,7 @@ soak: venv db
 # STATS_DATABASE_URL from .data/db-stats.env (port 54330) beats the same-cluster default.
 test-split-stats: venv db
 	@scripts/pg.sh start-stats
-	@scripts/system_deps.sh chromium
+	@scripts/system_deps.sh chromium redis-server
 	set -a && . .data/db-stats.env && set +a && STATS_CLUSTER=separate $(PY) -m pytest
 
 stop:
