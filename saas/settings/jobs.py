@@ -31,11 +31,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # whole, not just one of its processes). Longer than any countdown used here (Redis
 # transport: a task waiting for its ETA is unacknowledged too).
 JOBS_VISIBILITY_TIMEOUT_S = env.int("JOBS_VISIBILITY_TIMEOUT_S", default=3600)
+# How often each worker looks for such messages (one small Redis scan).
+JOBS_UNACKED_RESTORE_INTERVAL_S = env.int("JOBS_UNACKED_RESTORE_INTERVAL_S", default=10)
 # Publishing never waits long: a request that queues a job while Redis is down falls
 # back to the outbox (core_job_outbox) within about JOBS_PUBLISH_TIMEOUT_S.
 JOBS_PUBLISH_TIMEOUT_S = env.float("JOBS_PUBLISH_TIMEOUT_S", default=1.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": JOBS_VISIBILITY_TIMEOUT_S,
+    "unacked_restore_interval": JOBS_UNACKED_RESTORE_INTERVAL_S,
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": JOBS_PUBLISH_TIMEOUT_S,
     "socket_timeout": max(JOBS_PUBLISH_TIMEOUT_S, 5.0),
     "max_retries": 1,

@@ -107,3 +107,27 @@ def test_worker_process_killed_after_the_effect_committed_does_not_repeat_it(
     )
     assert int(client.get(f"probe:starts:{probe}")) == 2
     assert _effect_rows(probe) == 1
+
+
+def test_whole_worker_killed_mid_task_another_worker_completes_it_once(
+    jobs_redis, redis_clean, probe_tables, tmp_path
+):
+    """SIGKILL to the worker and its child together: nobody rejects the message, Redis
+    delivers it again after the visibility timeout, a new worker completes it once."""
+    from .conftest import worker_env
+    from .support import celery_process
+
+    env = worker_env(jobs_redis, JOBS_VISIBILITY_TIMEOUT_S="3", JOBS_UNACKED_RESTORE_INTERVAL_S="1")
+    probe = uuid.uuid4().hex
+    client = redis_clean.client()
+    with celery_process("worker", env=env, log_dir=tmp_path) as first:
+        task_id = _enqueue_in(probe_tables["acme"], probe_tasks.probe_effect_once, probe, 30.0)
+        wait_for(lambda: client.get(f"probe:pid:{probe}"), timeout_s=30, message=first.log())
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=10)
+    assert _effect_rows(probe) == 0  # the killed run's transaction rolled back
+    with celery_process("worker", env=env, log_dir=tmp_path) as second:
+        wait_for(lambda: client.get(f"probe:finished:{probe}"), timeout_s=60, message=second.log())
+    assert int(client.get(f"probe:starts:{probe}")) == 2
+    assert _effect_rows(probe) == 1
+    assert committed(lambda: JobRun.objects.filter(key=task_id).count()) == 1
