@@ -320,3 +320,14 @@ def jobs_snapshot() -> dict[str, Any]:
     except Exception as exc:
         logger.info("jobs snapshot: Redis unavailable (%s)", exc.__class__.__name__)
     return state
+
+
+def jobs_records_purge(*, older_than_days: int) -> int:
+    """Delete job-run keys and sent outbox rows older than this. A key must outlive every
+    possible redelivery of its job (the visibility timeout), so days, not hours."""
+    from core.models import JobOutbox, JobRun
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    runs, _ = JobRun.objects.filter(finished_at__lt=cutoff).delete()
+    sent, _ = JobOutbox.objects.filter(sent_at__lt=cutoff).delete()
+    return runs + sent

@@ -27,3 +27,13 @@ def mail_send(
         return mail.send_mail(
             subject, message, from_email, recipient_list, html_message=html_message, fail_silently=False
         )
+
+
+@shared_task(name="core.jobs_records_purge")
+def jobs_records_purge_task() -> int:
+    """Daily: forget job-run keys and sent outbox rows past JOBS_RECORDS_RETAIN_DAYS."""
+    from django.conf import settings
+
+    from core.jobs import jobs_records_purge
+
+    return jobs_records_purge(older_than_days=settings.JOBS_RECORDS_RETAIN_DAYS)

@@ -70,6 +70,10 @@ USAGE_STATS_RETAIN_MONTHS = env.int("USAGE_STATS_RETAIN_MONTHS", default=0)
 # this plus the collector's flush interval).
 JOBS_ROLLUP_INTERVAL_S = env.float("JOBS_ROLLUP_INTERVAL_S", default=60.0)
 
+# Job-run keys (exactly-once effects) and sent outbox rows are kept this long; far longer
+# than any redelivery can come (JOBS_VISIBILITY_TIMEOUT_S).
+JOBS_RECORDS_RETAIN_DAYS = env.int("JOBS_RECORDS_RETAIN_DAYS", default=7)
+
 # Tenant exports written by the job (tenants/exports.py); served only to whoever asked.
 JOBS_EXPORT_DIR = env.str("JOBS_EXPORT_DIR", default=str(BASE_DIR / ".data" / "exports"))
 
@@ -79,6 +83,7 @@ CELERY_BEAT_SCHEDULE = {
     "usage-rollup": {"task": "usage_stats.stats_rollup", "schedule": JOBS_ROLLUP_INTERVAL_S},
     "usage-partitions": {"task": "usage_stats.stats_partitions", "schedule": crontab(hour=3, minute=17)},
     "sessions-purge": {"task": "tenants.sessions_purge_fanout", "schedule": crontab(hour=4, minute=7)},
+    "jobs-records-purge": {"task": "core.jobs_records_purge", "schedule": crontab(hour=2, minute=41)},
     "tenants-purge-grace-ended": {
         "task": "tenants.tenants_purge_grace_ended",
         "schedule": crontab(hour=5, minute=23),

@@ -107,3 +107,22 @@ def test_mail_send_delivered_twice_sends_one_mail(tenants):
     assert mail_send.apply(kwargs=kwargs, task_id=task_id).get() == 1
     assert mail_send.apply(kwargs=kwargs, task_id=task_id).get() == 0
     assert [m.subject for m in mail.outbox] == ["Hello"]
+
+
+def test_old_job_records_are_purged_and_recent_ones_kept():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.jobs import jobs_records_purge
+
+    old = timezone.now() - dt.timedelta(days=8)
+    JobRun.objects.create(key="old-run", task_name="t", schema_name="public", finished_at=old)
+    JobRun.objects.create(key="new-run", task_name="t", schema_name="public")
+    JobOutbox.objects.create(task_id="old-sent", task_name="t", schema_name="public", sent_at=old)
+    JobOutbox.objects.create(task_id="old-unsent", task_name="t", schema_name="public", created_at=old)
+    assert jobs_records_purge(older_than_days=7) == 2
+    kept = JobRun.objects.filter(key__in=["old-run", "new-run"]).values_list("key", flat=True)
+    assert set(kept) == {"new-run"}
+    assert set(JobOutbox.objects.values_list("task_id", flat=True)) >= {"old-unsent"}
+    assert not JobOutbox.objects.filter(task_id="old-sent").exists()
