@@ -16,11 +16,10 @@ MARKER_SCHEMAS = ("public", "acme", "globex")
 
 
 def _broker_point_at(url: str) -> None:
-    """Send this process's jobs to `url` from now on (drops pooled broker connections)."""
+    """Send this process's jobs to `url` from now on. The pools stay open: kombu keeps them
+    in a process-wide registry by URL, and hands the same ones back for that URL."""
     settings.REDIS_URL = url
     celery_app.conf.broker_url = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
