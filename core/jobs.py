@@ -49,6 +49,7 @@ jobs_lost_total = Counter(
 # Redis keys shared by the web processes (readers) and the workers (writers).
 WORKERS_KEY = "taskhive:jobs:workers"  # sorted set: worker hostname -> last heartbeat (unix s)
 FAILURES_KEY = "taskhive:jobs:failures"  # hash: task name -> failures
+WORKERS_FORGET_S = 86_400
 
 
 def redis_client() -> Any:
@@ -257,7 +258,10 @@ class WorkerRelay:
         from django.db import connections
 
         try:
-            redis_client().zadd(WORKERS_KEY, {self.hostname: time.time()})
+            now = time.time()
+            client = redis_client()
+            client.zadd(WORKERS_KEY, {self.hostname: now})
+            client.zremrangebyscore(WORKERS_KEY, 0, now - WORKERS_FORGET_S)  # workers long gone
         except Exception as exc:
             logger.info("worker heartbeat: Redis unavailable (%s)", exc.__class__.__name__)
         try:

@@ -128,6 +128,8 @@ def test_whole_worker_killed_mid_task_another_worker_completes_it_once(
     assert _effect_rows(probe) == 0  # the killed run's transaction rolled back
     with celery_process("worker", env=env, log_dir=tmp_path) as second:
         wait_for(lambda: client.get(f"probe:finished:{probe}"), timeout_s=60, message=second.log())
-    assert int(client.get(f"probe:starts:{probe}")) == 2
+    # At least once: with a 3 s visibility timeout a loaded machine may deliver it yet again;
+    # the effect still happens exactly once.
+    assert int(client.get(f"probe:starts:{probe}")) >= 2
     assert _effect_rows(probe) == 1
     assert committed(lambda: JobRun.objects.filter(key=task_id).count()) == 1
