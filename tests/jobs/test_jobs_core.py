@@ -126,3 +126,14 @@ def test_old_job_records_are_purged_and_recent_ones_kept():
     assert set(kept) == {"new-run"}
     assert set(JobOutbox.objects.values_list("task_id", flat=True)) >= {"old-unsent"}
     assert not JobOutbox.objects.filter(task_id="old-sent").exists()
+
+
+def test_export_page_says_so_when_the_job_system_is_down(
+    broker_down, acme, django_capture_on_commit_callbacks
+):
+    client = acme.login()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/export/").status_code == 302
+    page = client.get("/export/").content.decode()
+    assert "The job system is unavailable right now" in page
+    assert "Waiting for a worker" in page
