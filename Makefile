@@ -7,10 +7,10 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db migrate seed run test test-fast test-split-stats lint format bench soak stop clean
+.PHONY: help venv db redis migrate seed run test test-fast test-split-stats lint format bench soak stop clean
 
 help:
-	@echo "make run     install, start the embedded PostgreSQL, migrate, seed demo tenants, serve on :$(PORT)"
+	@echo "make run     install, start PostgreSQL and Redis, migrate, seed demo tenants; web on :$(PORT), Celery worker and beat (Procfile)"
 	@echo "make test    same set-up, then the whole test suite"
 	@echo "make test-fast  same set-up, then the unit and db tiers only (no servers, no browser; under a minute)"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
@@ -18,7 +18,7 @@ help:
 	@echo "make bench   benchmarks (figures beside baselines, bench/results.json)"
 	@echo "make soak    long load and fault tests"
 	@echo "make migrate shared, tenant and stats migrations"
-	@echo "make stop    stop the embedded PostgreSQL"
+	@echo "make stop    stop the embedded PostgreSQL and Redis"
 	@echo "make clean   stop and delete .venv and .data"
 
 venv:
@@ -26,6 +26,9 @@ venv:
 
 db:
 	@scripts/pg.sh start
+
+redis:
+	@scripts/redis.sh start
 
 migrate: venv db
 	$(MANAGE) migrate_schemas --shared --noinput -v 0
@@ -37,11 +40,11 @@ seed: migrate
 	$(MANAGE) stats_generate --events 5000 --days 14 --if-empty
 	$(MANAGE) stats_rollup
 
-run: seed
-	$(PY) -m gunicorn saas.wsgi -c saas/gunicorn.conf.py --bind 0.0.0.0:$(PORT)
+run: redis seed
+	@scripts/run.sh
 
 test: venv db
-	@scripts/system_deps.sh chromium
+	@scripts/system_deps.sh chromium redis-server
 	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 
@@ -60,7 +63,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: migrate
+bench: redis migrate
 	@scripts/system_deps.sh wrk
 	$(PY) -m bench
 
@@ -70,10 +73,11 @@ soak: venv db
 # STATS_DATABASE_URL from .data/db-stats.env (port 54330) beats the same-cluster default.
 test-split-stats: venv db
 	@scripts/pg.sh start-stats
-	@scripts/system_deps.sh chromium
+	@scripts/system_deps.sh chromium redis-server
 	set -a && . .data/db-stats.env && set +a && STATS_CLUSTER=separate $(PY) -m pytest
 
 stop:
+	@scripts/redis.sh stop
 	@scripts/pg.sh stop
 	@scripts/pg.sh stop-stats
 

@@ -2,6 +2,10 @@
 
 Cheap and unauthenticated, for load balancers and orchestrators. The body names the
 failed part but never an error message (those go to the log).
+
+It also reports the background-job system (`jobs`: Redis and a worker heartbeat). Those
+never fail the check: requests are served without Redis (jobs wait in the outbox), so a
+load balancer must not take web servers out for it; they are listed under `degraded`.
 """
 
 import logging
@@ -12,6 +16,7 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 
 from core import probes
+from core.jobs import jobs_health
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +58,15 @@ def health_report() -> dict[str, CheckState]:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = health_report()
     failed = sorted(name for name, state in checks.items() if state == "fail")
-    body = {"status": "fail" if failed else "ok", "failed": failed, "checks": checks}
+    jobs = jobs_health()
+    degraded = sorted(f"jobs.{name}" for name, state in jobs.items() if state == "fail")
+    body = {
+        "status": "fail" if failed else "ok",
+        "failed": failed,
+        "degraded": degraded,
+        "checks": checks,
+        "jobs": jobs,
+    }
     response = JsonResponse(body, status=503 if failed else 200)
     response["Cache-Control"] = "no-store"
     return response

@@ -1,10 +1,15 @@
-"""Prometheus metrics: HTTP requests and the usage-event collector.
+"""Prometheus metrics: HTTP requests, the usage-event collector and background jobs.
 
 With several gunicorn workers each worker is a separate process, so metrics use
 prometheus-client's multiprocess mode: `saas/gunicorn.conf.py` points
 PROMETHEUS_MULTIPROC_DIR at an emptied directory before any worker starts, every
 worker writes its samples there, and `/metrics` merges them. Without the variable
 (tests, `runserver`) the in-process registry is used.
+
+Job metrics (queue length, task failures by task name, worker heartbeat age, outbox)
+are read from Redis and the database when /metrics is scraped, so every web process
+reports the same site-wide figures; the per-process enqueue-failure counters live in
+core/jobs.py.
 
 Labels are bounded on purpose: the URL pattern's view name (not the path), the
 site (public or tenant, never the tenant's name), the method family and the
@@ -28,8 +33,9 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as prom_multiprocess
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from core import probes
+from core import jobs, probes
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -138,11 +144,54 @@ def _inc_by_delta(key: str, counter: Any, total: Any) -> None:
         counter.inc(delta)
 
 
+class JobsCollector:
+    """Site-wide job figures, read at scrape time (Redis and the outbox table)."""
+
+    def collect(self) -> Any:
+        state = jobs.jobs_snapshot()
+        up = GaugeMetricFamily("jobs_redis_up", "1 when Redis (the job broker) answers.")
+        up.add_metric([], 1.0 if state["redis"] == "ok" else 0.0)
+        yield up
+        if state["queue_length"] is not None:
+            queue = GaugeMetricFamily(
+                "jobs_queue_length", "Jobs waiting in the broker queue.", labels=["queue"]
+            )
+            queue.add_metric([settings.CELERY_TASK_DEFAULT_QUEUE], float(state["queue_length"]))
+            yield queue
+        age = state.get("worker_heartbeat_age_s")
+        if age is not None:
+            beat = GaugeMetricFamily(
+                "jobs_worker_heartbeat_age_seconds", "Seconds since the freshest worker heartbeat."
+            )
+            beat.add_metric([], float(age))
+            yield beat
+        failures = CounterMetricFamily(
+            "jobs_task_failures", "Failed task runs by task name (every worker).", labels=["task"]
+        )
+        for task, count in sorted(state["failures"].items()):
+            failures.add_metric([task], float(count))
+        yield failures
+        try:
+            pending = float(jobs.jobs_outbox_pending())
+        except Exception:
+            return
+        outbox = GaugeMetricFamily(
+            "jobs_outbox_pending", "Jobs waiting in the outbox for the broker to come back."
+        )
+        outbox.add_metric([], pending)
+        yield outbox
+
+
+_jobs_registry = CollectorRegistry(auto_describe=False)
+_jobs_registry.register(JobsCollector())
+
+
 def metrics_render() -> tuple[bytes, str]:
-    """The exposition text for every worker (multiprocess) or this process."""
+    """The exposition text for every worker (multiprocess) or this process, then the jobs'."""
     collector_sync(force=True)
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    else:
+        registry = REGISTRY
+    return generate_latest(registry) + generate_latest(_jobs_registry), CONTENT_TYPE_LATEST

@@ -1,7 +1,7 @@
 """URLs on the base domain: the public site and the staff admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from core import views as core_views
 from tenants import views as tenant_views
@@ -11,6 +11,8 @@ urlpatterns = [
     path("", tenant_views.landing, name="landing"),
     path("signup/", tenant_views.signup, name="signup"),
     path("admin/", admin.site.urls),
+    # Staff only (the admin's sign-in): tenant exports written by a background job.
+    path("staff/exports/", include("tenants.staff_export_urls")),
     path("metrics", core_views.metrics, name="metrics"),
     path("stats/health/", stats_health_views.stats_health, name="stats_health"),
 ]

@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/v1/", tasks_api.urls),
     # Owners only; the tenant is the host's, never a parameter (usage_stats/dashboards/views.py).
     path("usage/", usage_views.tenant_usage, name="usage"),
+    # Owners only: exports written by a background job (tenants/exports.py).
+    path("export/", include("tenants.export_urls")),
 ]
 
 # Error pages that reveal nothing (core/errors.py); the same in both URL confs.

@@ -1,18 +1,15 @@
-import tempfile
-from pathlib import Path
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import FileResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 
 from audit.actors import actor_for_user
 
+from .exports import tenant_export_request
 from .models import Client, Domain
 from .services import (
     domain_add,
@@ -21,7 +18,6 @@ from .services import (
     domain_set_primary,
     domain_validate,
     tenant_delete,
-    tenant_export,
     tenant_provision,
     tenant_reactivate,
     tenant_rename,
@@ -176,22 +172,17 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
 
     @admin.action(description="Export the selected tenant's data (JSON)", permissions=["view"])
     def export_tenant(self, request, queryset):
+        """Queue the export (a worker writes it) and show its page, which offers the file,
+        to this staff member only, once it is ready."""
         tenant = self._single(request, queryset, "export")
         if tenant is None:
             return None
-        path = (
-            Path(tempfile.mkdtemp(prefix="tenant-export-"))
-            / f"{tenant.slug}-{timezone.now():%Y%m%dT%H%M%SZ}.json"
-        )
         try:
-            tenant_export(actor=actor_for_user(request.user), tenant=tenant, path=path, fmt="json")
+            tenant_export_request(tenant=tenant, actor=request.user, fmt="json")
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return None
-        handle = path.open("rb")
-        path.unlink()  # the open handle keeps the data until the response is sent
-        path.parent.rmdir()
-        return FileResponse(handle, as_attachment=True, filename=path.name, content_type="application/json")
+        return redirect("staff_exports:page", slug=tenant.slug)
 
     @admin.action(description="Delete the selected tenant and drop its schema…", permissions=["change"])
     def delete_tenant(self, request, queryset):

@@ -5,13 +5,15 @@ environment (saas/settings/environment.py); each concern has its own module:
 - tenancy.py: django-tenants, host routing, shared and tenant apps, caches;
 - stats.py: the usage-stats collector;
 - security.py: hosts, cookies, passwords, sign-in throttling, metrics access;
-- logging.py: log format and context.
+- logging.py: log format and context;
+- jobs.py: Celery, Redis and the beat schedule.
 
 dev.py and test.py also read the embedded cluster's .data/db.env; production.py never does.
 """
 
 from .databases import *  # noqa: F403
 from .environment import BASE_DIR, env
+from .jobs import *  # noqa: F403
 from .logging import *  # noqa: F403
 from .security import *  # noqa: F403
 from .stats import *  # noqa: F403

@@ -10,11 +10,14 @@ env = environ.Env()
 
 # `make run`/`make test` start an embedded cluster and write its URLs here.
 EMBEDDED_ENV_FILE = BASE_DIR / ".data" / "db.env"
+# ...and an embedded Redis (scripts/redis.sh), which writes REDIS_URL here.
+EMBEDDED_REDIS_ENV_FILE = BASE_DIR / ".data" / "redis.env"
 
 
 def embedded_env_read() -> None:
     """Development and tests only: take DATABASE_URL and friends from the embedded
     cluster's file, so manage.py works by hand after `make run`. Real environment
     variables always win. Production settings never call this."""
-    if EMBEDDED_ENV_FILE.exists():
-        env.read_env(str(EMBEDDED_ENV_FILE), overwrite=False)
+    for path in (EMBEDDED_ENV_FILE, EMBEDDED_REDIS_ENV_FILE):
+        if path.exists():
+            env.read_env(str(path), overwrite=False)

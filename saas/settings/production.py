@@ -8,9 +8,11 @@ from .base import *  # noqa: F403
 from .environment import env
 from .logging import LOGGING
 
-# No embedded-cluster default here: the database must be named.
+# No embedded defaults here: the database and the job broker must be named.
 if not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set in production (docs/operations.md).")
+if not (env.str("REDIS_URL", default="") or env.str("CELERY_BROKER_URL", default="")):
+    raise ImproperlyConfigured("REDIS_URL (the job broker) must be set in production (docs/jobs.md).")
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_HSTS_PRELOAD", "LOG_FORMAT")}
     env.update(DJANGO_SETTINGS_MODULE="saas.settings.production", SECRET_KEY=secrets.token_urlsafe(64))
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6380/0")  # checks and log lines need no broker
     env.update(extra)
     return env
 
@@ -46,6 +47,23 @@ def test_production_refuses_to_start_without_a_real_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_production_names_what_is_missing_in_one_line(missing):
+    env = _production_env()
+    env.pop(missing, None)
+    env.pop("CELERY_BROKER_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"Configuration error: {missing} " + (
+        "must be set in production (docs/operations.md)."
+        if missing == "DATABASE_URL"
+        else "(the job broker) must be set in production (docs/jobs.md)."
+    )
+    assert "Traceback" not in result.stderr
 
 
 def test_production_logs_are_json_lines():

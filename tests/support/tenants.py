@@ -51,3 +51,12 @@ def tenant_ensure(slug: str, name: str) -> TenantInfo:
         result = tenant_provision(slug=slug, name=name, owner_email=email, owner_password=PASSWORD)
         tenant = result.tenant
     return TenantInfo(tenant=tenant, host=f"{slug}.{settings.BASE_DOMAIN}", owner_email=email)
+
+
+def run_export_job(tenant_schema: str):
+    """Run the export job the admin queued, as a worker would (tests/jobs runs a real one)."""
+    from core.models import JobProgress
+    from tenants.exports import tenant_export_run
+
+    progress = JobProgress.objects.filter(target_schema=tenant_schema).latest("pk")
+    return tenant_export_run(progress_id=progress.pk, task_id=progress.task_id, fmt=progress.detail)

@@ -19,7 +19,7 @@ from tasks_app.services import task_create
 from tenants.models import Client, Domain
 from tenants.selectors import tenant_get
 from tenants.services import domain_add, domain_remove, tenant_delete, tenant_provision
-from tests.support.tenants import PASSWORD
+from tests.support.tenants import PASSWORD, run_export_job
 
 
 def _provision(slug: str) -> Client:
@@ -182,8 +182,15 @@ def test_admin_suspends_and_reactivates(staff, acme):
     assert acme.client().get("/accounts/login/").status_code == 200
 
 
-def test_admin_exports_json(staff, acme):
+def test_admin_export_is_a_job_whose_file_only_the_asker_downloads(staff, acme):
     response = _action(staff, "export_tenant", acme.tenant)
+    assert response.status_code == 302 and response["Location"] == "/staff/exports/acme/"
+    progress = run_export_job("acme")
+    assert progress.state == "done"
+    page = staff.get("/staff/exports/acme/").content.decode()
+    download = f"/staff/exports/download/{progress.task_id}/"
+    assert download in page
+    response = staff.get(download)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="acme-')
     records = json.loads(b"".join(response.streaming_content))

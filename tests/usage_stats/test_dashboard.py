@@ -17,7 +17,7 @@ from django_tenants.utils import schema_context
 from tenants.models import Client
 from usage_stats.rollups.rollup import rollup_run
 
-from .dash_support import Ev, aggregate, assert_within_one_bucket, insert, nearest_rank
+from .dash_support import Ev, aggregate, assert_within_one_bucket, insert, nearest_rank, stats_connect
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 
@@ -438,3 +438,41 @@ def test_default_ranges_render_for_owner_and_staff(acme, staff_client):
         assert owner.get("/usage/", {"range": key, "tz": "Asia/Kolkata"}).status_code == 200
         assert staff_client.get("/admin/usage/", {"range": key}).status_code == 200
     assert b"not a whole number of hours" in owner.get("/usage/", {"tz": "Asia/Kolkata"}).content
+
+
+def _rollup_state(sql: str = "SELECT seq, events, updated_at FROM usage_rollup_state WHERE name = 'events'"):
+    conn = stats_connect(autocommit=True)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchone() if cursor.description else None
+    finally:
+        conn.close()
+
+
+def test_a_dashboard_read_never_rolls_up_and_says_how_fresh_it_is(acme, staff_client):
+    """Rollups are the scheduled job's (Celery beat): a page view writes nothing to the stats
+    database, however stale the figures, and tells the reader how old they are."""
+    # Committed on its own connection: a rollup run here would sit in the test's transaction.
+    _rollup_state(
+        "UPDATE usage_rollup_state SET updated_at = now() - interval '3 minutes' WHERE name = 'events'"
+    )
+    insert([Ev(acme.slug, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))])
+    before = _rollup_state()
+    owner = acme.login()
+    page = owner.get("/usage/", {"range": "24h"}).content.decode()
+    assert staff_client.get("/admin/usage/", {"range": "24h"}).status_code == 200
+    assert _rollup_state() == before  # no run, not even a "nothing to do" one
+    assert "updated 3 min ago" in page, page[:3000]
+    assert "not being refreshed" not in page
+
+    # Figures the schedule has not refreshed for a long time say so.
+    _rollup_state(
+        "UPDATE usage_rollup_state SET updated_at = now() - interval '2 hours' WHERE name = 'events'"
+    )
+    try:
+        stale = owner.get("/usage/", {"range": "24h"}).content.decode()
+    finally:
+        _rollup_state("UPDATE usage_rollup_state SET updated_at = now() WHERE name = 'events'")
+    assert "updated 2 h ago" in stale
+    assert "not being refreshed" in stale

@@ -273,16 +273,3 @@ def test_commands_refuse_bad_input(tenants, command, args, message):
 
     with pytest.raises(CommandError, match=message):
         call_command(command, *args)
-
-
-def test_dashboard_refresh_rolls_up_only_when_stale_and_small():
-    tenant = unique_tenant("refresh")
-    insert([Ev(tenant, dt.datetime(2002, 12, 1, 5, tzinfo=dt.UTC))])
-    _rows("UPDATE usage_rollup_state SET updated_at = now() - interval '2 minutes' RETURNING seq", [])
-    assert rollup.rollup_refresh(max_backlog=-1) is False  # too far behind: left to stats_rollup
-    assert _hourly([tenant]) == {}
-    assert rollup.rollup_refresh() is True
-    assert len(_hourly([tenant])) == 1
-    insert([Ev(tenant, dt.datetime(2002, 12, 1, 6, tzinfo=dt.UTC))])
-    assert rollup.rollup_refresh(max_age_s=3600) is False  # fresh enough
-    assert len(_hourly([tenant])) == 1

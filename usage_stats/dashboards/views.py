@@ -22,8 +22,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 
-from usage_stats.rollups.rollup import rollup_refresh
-
 from . import selectors
 from .dashboard import Dashboard, dashboard_build
 from .forms import EXPORT_RAW, DashboardFilterForm
@@ -113,7 +111,6 @@ def _dashboard_response(
             context["export_error"] = "Raw events are exported one tenant at a time: open a tenant first."
             return render(request, template, context, status=400)
         return _raw_csv(tenant=tenant, form=form, filename=_filename(scope, "events-raw", form))
-    rollup_refresh()
     dashboard = dashboard_build(period=form.period, tenant=tenant, tenant_link=tenant_link)
     if export:
         if export not in dashboard.tables:

@@ -38,7 +38,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.utils import timezone
 
 from . import histogram, sql
 
@@ -46,10 +45,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SEQS = 250_000
 DEFAULT_WAIT_S = 5.0
-# A dashboard read refreshes rollups older than this, if fewer events wait than the backlog.
-REFRESH_MAX_AGE_S = 60.0
-REFRESH_MAX_BACKLOG = 50_000
-REFRESH_WAIT_S = 0.5
 _POLL_S = 0.02
 
 
@@ -130,31 +125,6 @@ def rollup_run(
         if progress is not None:
             progress(watermark - start, settled - start)
     return RollupResult(events_added=added, watermark=watermark, chunks=chunks, blocked_by=blockers)
-
-
-def rollup_refresh(
-    *,
-    using: str | None = None,
-    max_age_s: float = REFRESH_MAX_AGE_S,
-    max_backlog: int = REFRESH_MAX_BACKLOG,
-) -> bool:
-    """Roll up now if the last run is older than `max_age_s` and the backlog is small:
-    dashboards call this, so figures stay fresh without a scheduler (`make run`), while a
-    large backlog is left to `manage.py stats_rollup` and a page never waits on another
-    run. True if it ran."""
-    using = using or settings.STATS_DB_ALIAS
-    state = rollup_state(using=using)
-    now = timezone.now()
-    if state.updated_at is not None and (now - state.updated_at).total_seconds() < max_age_s:
-        return False
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql.ROLLUP_SEQ_HANDED_OUT)
-        backlog = int(cursor.fetchone()[0]) - state.watermark
-    if backlog > max_backlog:
-        logger.warning("usage rollup is %s events behind: run `manage.py stats_rollup`", backlog)
-        return False
-    rollup_run(using=using, wait_s=REFRESH_WAIT_S, skip_if_busy=True)
-    return True
 
 
 def _rollup_range(cursor: Any, *, lo: int, hi: int) -> int:

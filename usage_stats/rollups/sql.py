@@ -109,7 +109,7 @@ ROLLUP_STATE_ENSURE = sql.SQL(
 ROLLUP_STATE_LOCK = sql.SQL("SELECT seq FROM {state} WHERE name = %(name)s FOR UPDATE").format(
     state=ROLLUP_STATE
 )
-# The same for a run that would rather not wait (the refresh on a dashboard read).
+# The same for a run that would rather not wait (the scheduled job leaves a busy run alone).
 ROLLUP_STATE_LOCK_SKIP = sql.SQL(
     "SELECT seq FROM {state} WHERE name = %(name)s FOR UPDATE SKIP LOCKED"
 ).format(state=ROLLUP_STATE)

@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django import template
+from django.utils import timezone
 
 from usage_stats.dashboards.charts import NO_VALUE
 
@@ -16,3 +19,35 @@ def usage_cell(value) -> str:
     if isinstance(value, int | float):
         return f"{value:,}"
     return str(value)
+
+
+# The beat schedule rolls up every minute (saas/settings/jobs.py): figures older than
+# this mean the scheduler or the worker is not running.
+ROLLUP_STALE_S = 300
+
+
+def _age_s(moment: dt.datetime | None) -> float | None:
+    if moment is None:
+        return None
+    return max(0.0, (timezone.now() - moment).total_seconds())
+
+
+@register.filter
+def rollup_age(moment: dt.datetime | None) -> str:
+    """How long ago the rollups last ran, for people: "40 s ago", "3 min ago", "never"."""
+    age = _age_s(moment)
+    if age is None:
+        return "never"
+    if age < 90:
+        return f"{int(age)} s ago"
+    if age < 90 * 60:
+        return f"{round(age / 60)} min ago"
+    if age < 36 * 3600:
+        return f"{round(age / 3600)} h ago"
+    return f"{round(age / 86400)} days ago"
+
+
+@register.filter
+def rollup_stale(moment: dt.datetime | None) -> bool:
+    age = _age_s(moment)
+    return age is None or age > ROLLUP_STALE_S
