@@ -15,8 +15,9 @@ from django.utils import timezone
 
 import usage_stats
 from audit.actions import AuditAction
-from audit.actors import actor_for_user, current_schema_name
+from audit.actors import actor_for_user
 from audit.services import audit_record
+from core.tenancy import current_schema_name
 
 from .models import ApiToken, User
 

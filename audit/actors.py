@@ -4,8 +4,7 @@ import getpass
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.db import connection
+from core.tenancy import on_public_schema
 
 from .actions import ActorKind
 
@@ -17,17 +16,12 @@ class Actor:
     email: str = ""
 
 
-def current_schema_name() -> str:
-    """The schema the connection is on (django-tenants adds `schema_name`; it is untyped)."""
-    return str(getattr(connection, "schema_name", settings.PUBLIC_SCHEMA_NAME))
-
-
 def actor_for_user(user: Any) -> Actor:
     """A signed-in user of the current schema: staff on the public schema, else owner or member.
 
     Typed loosely because audit sits below accounts and must not import its User model.
     """
-    if current_schema_name() == settings.PUBLIC_SCHEMA_NAME:
+    if on_public_schema():
         kind = ActorKind.STAFF
     else:
         kind = ActorKind.OWNER if getattr(user, "role", None) == "owner" else ActorKind.MEMBER

@@ -4,11 +4,11 @@ The owner admin on tenant hosts shows an organisation its own records
 (accounts/tenant_admin.py), since that admin site lives above this app.
 """
 
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .actors import current_schema_name
+from core.tenancy import on_public_schema
+
 from .models import AuditRecord
 
 AUDIT_LIST_DISPLAY = [
@@ -61,7 +61,7 @@ class StaffAuditRecordAdmin(ReadOnlyAuditAdmin):
 
     def _on_public(self) -> bool:
         # The table is in the public schema, which a tenant's search_path also reaches.
-        return current_schema_name() == settings.PUBLIC_SCHEMA_NAME
+        return on_public_schema()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._on_public() and super().has_module_permission(request)

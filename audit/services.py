@@ -7,8 +7,10 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection, models
 
+from core.tenancy import current_schema_name
+
 from .actions import AuditAction
-from .actors import Actor, current_schema_name
+from .actors import Actor
 from .models import AuditRecord
 
 TARGET_LABEL_MAX_LENGTH = 200

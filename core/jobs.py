@@ -28,10 +28,12 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.utils import IntegrityError
 from django.utils import timezone
 from prometheus_client import Counter
+
+from core.tenancy import current_schema_name
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +67,6 @@ def _redis_client(url: str, timeout_s: float) -> Any:
     return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
 
 
-def current_schema() -> str:
-    """The schema of the default connection (django-tenants' wrapper adds the attribute)."""
-    return str(connection.schema_name)  # type: ignore[attr-defined]
-
-
 # --- queueing -------------------------------------------------------------------
 
 
@@ -96,7 +93,7 @@ def job_enqueue_on_commit(
     job = QueuedJob(
         task_id=task_id or str(uuid.uuid4()),
         task_name=task.name,
-        schema_name=current_schema(),
+        schema_name=current_schema_name(),
     )
     eta = timezone.now() + timedelta(seconds=countdown_s) if countdown_s else None
     transaction.on_commit(
@@ -227,7 +224,7 @@ def job_once(*, key: str, task_name: str) -> Iterator[bool]:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                JobRun.objects.create(key=key, task_name=task_name, schema_name=current_schema())
+                JobRun.objects.create(key=key, task_name=task_name, schema_name=current_schema_name())
         except IntegrityError:
             yield False
             return

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import usage_stats
 from accounts.models import User
-from audit.actors import current_schema_name
+from core.tenancy import current_schema_name
 
 from .models import Task
 

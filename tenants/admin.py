@@ -3,11 +3,11 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from audit.actors import actor_for_user
+from core.tenancy import on_public_schema
 
 from .exports import tenant_export_request
 from .models import Client, Domain
@@ -31,7 +31,7 @@ class PublicSchemaOnlyAdmin(admin.ModelAdmin):
     reaches; only staff on the base domain may see them, never a tenant owner."""
 
     def _on_public(self) -> bool:
-        return connection.schema_name == settings.PUBLIC_SCHEMA_NAME
+        return on_public_schema()
 
     def has_module_permission(self, request):
         return self._on_public() and super().has_module_permission(request)

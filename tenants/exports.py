@@ -12,13 +12,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from audit.actors import Actor, actor_for_user, actor_system
 from core.jobs import job_enqueue_on_commit
 from core.models import JobOutbox, JobProgress
+from core.tenancy import current_schema_name
 from tenants.models import Client
 from tenants.services import EXPORT_FORMATS, tenant_export
 
@@ -43,7 +44,7 @@ def tenant_export_request(*, tenant: Client, actor: Any, fmt: str = "json") -> J
             task_id=str(uuid.uuid4()),
             kind=EXPORT_KIND,
             target_schema=tenant.schema_name,
-            requester_schema=connection.schema_name,  # type: ignore[attr-defined]
+            requester_schema=current_schema_name(),
             requester_user_id=actor.pk,
             detail=fmt,
         )
@@ -57,7 +58,7 @@ def tenant_exports_of(*, actor: Any, tenant: Client, limit: int = 10) -> list[Jo
         JobProgress.objects.filter(
             kind=EXPORT_KIND,
             target_schema=tenant.schema_name,
-            requester_schema=connection.schema_name,  # type: ignore[attr-defined]
+            requester_schema=current_schema_name(),
             requester_user_id=actor.pk,
         ).order_by("-created_at")[:limit]
     )
@@ -106,7 +107,7 @@ def tenant_export_for_download(*, actor: Any, task_id: str) -> JobProgress | Non
     return JobProgress.objects.filter(
         kind=EXPORT_KIND,
         task_id=task_id,
-        requester_schema=connection.schema_name,  # type: ignore[attr-defined]
+        requester_schema=current_schema_name(),
         requester_user_id=actor.pk,
         state=JobProgress.State.DONE,
     ).first()

@@ -2,10 +2,10 @@
 (behind admin_view, so staff sign-in is required) and an entry on the admin index and
 sidebar. Nothing is registered as a model: the figures live in the stats database."""
 
-from django.conf import settings
 from django.contrib import admin
-from django.db import connection
 from django.urls import NoReverseMatch, path, reverse
+
+from core.tenancy import on_public_schema
 
 from .dashboards import views
 
@@ -33,7 +33,7 @@ def _with_usage_entry(site: admin.AdminSite):
 
     def get_app_list(request, app_label=None):
         app_list = original(request, app_label)
-        on_public = getattr(connection, "schema_name", None) == settings.PUBLIC_SCHEMA_NAME
+        on_public = on_public_schema()
         if app_label is not None or not on_public or not request.user.is_staff:
             return app_list
         try:

@@ -26,12 +26,12 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from core.errors import error_response
+from core.tenancy import current_schema_name
 
 from .models import LoginFailure
 
@@ -71,7 +71,7 @@ def client_ip(request: HttpRequest) -> str:
 
 def _scope(request: HttpRequest) -> str:
     tenant = getattr(request, "tenant", None)
-    return getattr(tenant, "schema_name", None) or str(getattr(connection, "schema_name", ""))
+    return getattr(tenant, "schema_name", None) or current_schema_name()
 
 
 def _normalise_email(value: Any) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import redis
 
+from tests.support.processes import child_pids
+
 ROOT = Path(__file__).resolve().parents[2]
 # Redis ports for tests (6379 is never used: it may be someone's real server).
 TEST_REDIS_PORTS = range(6391, 6431)
@@ -103,15 +105,7 @@ class CeleryProcess:
         return self.log_path.read_text(errors="replace")[-6000:]
 
     def children(self) -> list[int]:
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid and fields[0] not in ("Z", "X"):
-                pids.append(int(stat.parent.name))
-        return sorted(pids)
+        return child_pids(self.process.pid)
 
     def stop(self, timeout_s: float = 20) -> None:
         if self.process.poll() is not None:

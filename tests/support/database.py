@@ -12,18 +12,23 @@ from psycopg2 import sql
 T = TypeVar("T")
 
 
-def superuser_connection(alias: str = "default"):
+def connect(alias: str = "default", *, dbname: str | None = None, autocommit: bool = True):
+    """A psycopg2 connection of its own to the alias's server (its database unless named)."""
     params = connections[alias].settings_dict
     conn = psycopg2.connect(
-        dbname="postgres",
+        dbname=dbname or params["NAME"],
         user=params["USER"],
         password=params["PASSWORD"],
         host=params["HOST"],
         port=params["PORT"],
         connect_timeout=5,
     )
-    conn.autocommit = True
+    conn.autocommit = autocommit
     return conn
+
+
+def superuser_connection(alias: str = "default"):
+    return connect(alias, dbname="postgres")
 
 
 @contextmanager

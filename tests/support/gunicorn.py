@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 from django.db import connections
 
+from tests.support.processes import child_pids
 from tests.support.tiers import needs_tier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,15 +51,7 @@ class Gunicorn:
         return {"Host": f"{host}:{self.port}", **extra}
 
     def worker_pids(self) -> list[int]:
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid and fields[0] not in ("Z", "X"):  # not dead or reaped
-                pids.append(int(stat.parent.name))
-        return sorted(pids)
+        return child_pids(self.process.pid)
 
     def wait_for_workers(self, count: int, *, gone: int | None = None, timeout_s: float = 30) -> list[int]:
         """Wait until `count` live workers run (and worker `gone` is not one of them)."""

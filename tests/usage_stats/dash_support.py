@@ -9,10 +9,10 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import psycopg2
 from django.db import connections
 from psycopg2.extras import execute_values
 
+from tests.support.database import connect
 from usage_stats.rollups import histogram
 
 COLUMNS = (
@@ -76,17 +76,7 @@ def insert(events: list[Ev], *, conn=None) -> None:
 
 def stats_connect(*, autocommit: bool):
     """A separate psycopg2 connection to the stats test database."""
-    params = connections["stats"].settings_dict
-    conn = psycopg2.connect(
-        dbname=params["NAME"],
-        user=params["USER"],
-        password=params["PASSWORD"],
-        host=params["HOST"],
-        port=params["PORT"],
-        connect_timeout=5,
-    )
-    conn.autocommit = autocommit
-    return conn
+    return connect("stats", autocommit=autocommit)
 
 
 def random_events(

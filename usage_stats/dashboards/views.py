@@ -12,15 +12,15 @@ import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
+
+from core.tenancy import on_public_schema
 
 from . import selectors
 from .dashboard import Dashboard, dashboard_build
@@ -142,7 +142,7 @@ def tenant_usage(request: HttpRequest) -> HttpResponseBase:
 
 
 def _staff_only_on_public() -> None:
-    if getattr(connection, "schema_name", None) != settings.PUBLIC_SCHEMA_NAME:
+    if not on_public_schema():
         raise Http404
 
 
