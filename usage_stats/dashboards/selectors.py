@@ -239,6 +239,13 @@ def usage_active_users_series(*, period: Period, tenant_id: uuid.UUID) -> list[i
     return [found.get(index + 1, 0) for index in range(len(period.edges))]
 
 
+def usage_demo_events() -> int:
+    """How many demo events (made up by `stats_generate`) the figures may include."""
+    with _stats_cursor() as cursor:
+        cursor.execute(sql.DASH_DEMO_EVENTS)
+        return int(cursor.fetchone()[0])
+
+
 def usage_rollup_status() -> RollupState:
     return rollup_state()
 

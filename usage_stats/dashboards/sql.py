@@ -16,11 +16,13 @@ from psycopg2 import sql
 
 from usage_stats.ingest.sql import EVENTS_TABLE
 from usage_stats.rollups.sql import (
+    DEMO_STATE_NAME,
     IS_REQUEST,
     ROLLUP_ALL_HOURLY,
     ROLLUP_ALL_QUARTER,
     ROLLUP_HOURLY,
     ROLLUP_QUARTER,
+    ROLLUP_STATE,
     ROLLUP_TENANT_HOURLY,
     ROLLUP_TENANT_QUARTER,
     ROLLUP_USER_MONTH,
@@ -136,6 +138,11 @@ DASH_ACTIVE_USERS_SERIES = sql.SQL(
     SELECT bucket, count(DISTINCT user_id) FROM active WHERE split GROUP BY bucket
     """
 ).format(user_month=ROLLUP_USER_MONTH, active=_ACTIVE)
+
+# How many demo events the stats database holds (usage_stats/demo), 0 when none.
+DASH_DEMO_EVENTS = sql.SQL("SELECT coalesce(max(events), 0) FROM {state} WHERE name = {name}").format(
+    state=ROLLUP_STATE, name=sql.Literal(DEMO_STATE_NAME)
+)
 
 # Raw events of one tenant and range, oldest first, for the streamed CSV export.
 EXPORT_EVENTS = sql.SQL(

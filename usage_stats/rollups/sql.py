@@ -24,6 +24,8 @@ ROLLUP_USER_MONTH = sql.Identifier("usage_rollup_user_month")
 ROLLUP_STATE = sql.Identifier("usage_rollup_state")
 ROLLUP_DELTA = sql.Identifier("usage_rollup_delta")
 ROLLUP_STATE_NAME = "events"
+# The state row counting demo events (usage_stats/demo), shown as a note on the dashboards.
+DEMO_STATE_NAME = "demo"
 # Columns of the rollup tables, in table order (migration 0003; tests/usage_stats/test_schema.py).
 # `bucket` starts a UTC hour (*_hourly) or a UTC quarter-hour (*_quarter).
 _COUNTERS = ("events", "errors", "tokens", "latency_count", "latency_ms_sum", "latency_hist")
