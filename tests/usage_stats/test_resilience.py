@@ -42,7 +42,8 @@ def test_an_unreachable_stats_database_fails_no_request_and_loses_no_event(acme,
     assert usage_stats.flush(timeout_s=30)
     assert stats_db.count("tenant_id = %s", [marker]) == 30
     assert (
-        stats_db.count("event = 'request' AND route = 'accounts:login GET' AND occurred_at >= %s", [since]) == 30
+        stats_db.count("event = 'request' AND route = 'accounts:login GET' AND occurred_at >= %s", [since])
+        == 30
     )
     assert collector().snapshot()["dropped_total"] == dropped_before
 
