@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
@@ -93,6 +94,10 @@ def _known_events() -> list[Ev]:
     events.append(
         Ev("globex", _at(6), event="ai.summary", route="ai_summary", method=None, status=None, tokens=99999)
     )
+    events.append(Ev("acme", _at(8), event="user.signed_up", route=None, method=None, status=None,
+                     latency_ms=None, user_id=6))  # fmt: skip
+    events.append(Ev("globex", _at(9), event="user.signed_up", route=None, method=None, status=None,
+                     latency_ms=None, user_id=9))  # fmt: skip
     # Outside the range: must not count.
     events.append(Ev("acme", DAY - dt.timedelta(minutes=1), latency_ms=5))
     events.append(Ev("acme", _at(48), latency_ms=5))
@@ -240,6 +245,55 @@ def test_owner_dashboard_equals_hand_computed_aggregates(acme, known):
         assert _num(row[4]) == len(users.get(row[0], ())), row
 
 
+# Each card of both dashboards as a count over the raw events of the period.
+RAW_CARDS = {
+    "requests": "count(*) FILTER (WHERE event IN ('request', 'api.call'))",
+    "api-calls": "count(*) FILTER (WHERE event = 'api.call')",
+    "events": "count(*)",
+    "errors": """count(*) FILTER (WHERE status >= 500 OR properties @> '{"failed": true}')""",
+    "error-rate": """round(100.0 * count(*) FILTER (WHERE status >= 500 OR properties @> '{"failed": true}')
+                     / count(*), 2)""",
+    "active-users": "count(DISTINCT (tenant_id, user_id)) FILTER (WHERE user_id IS NOT NULL)",
+    "signups": "count(*) FILTER (WHERE event = 'user.signed_up')",
+    "latency-p50": "percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms)",
+    "latency-p95": "percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms)",
+}
+
+
+def _raw_cards(tenant: str | None) -> dict[str, float]:
+    from .dash_support import tenant_id
+
+    scope = "" if tenant is None else "AND tenant_id = %(tenant_id)s"
+    columns = ", ".join(RAW_CARDS.values())
+    with connections["stats"].cursor() as cursor:  # the test's own: it sees the test's events
+        cursor.execute(
+            f"SELECT {columns} FROM usage_event"
+            f" WHERE occurred_at >= %(start)s AND occurred_at < %(end)s {scope}",
+            {"start": DAY, "end": _at(48), "tenant_id": tenant_id(tenant) if tenant else None},
+        )
+        return dict(zip(RAW_CARDS, (float(v) for v in cursor.fetchone()), strict=True))
+
+
+@pytest.mark.parametrize("who", ["owner", "staff"])
+def test_every_card_equals_a_count_of_the_raw_events(acme, known, staff_client, who):
+    """Not the hand-computed aggregate of the test's events: the raw table itself, so a card
+    that double counts or leaves events out cannot pass."""
+    client, url, tenant = (
+        (acme.login(), "/usage/", "acme") if who == "owner" else (staff_client, "/admin/usage/", None)
+    )
+    page = _page(client.get(url, RANGE))
+    raw = _raw_cards(tenant)
+    for card in ("requests", "api-calls", "events", "errors", "error-rate", "active-users", "signups"):
+        assert _num(page.cards[card]) == raw[card], card
+    for card in ("latency-p50", "latency-p95"):
+        assert_within_one_bucket(_num(page.cards[card]), raw[card])
+    others = {"tenants-created"} if who == "staff" else set()
+    assert set(page.cards) == set(RAW_CARDS) | others
+    if who == "staff":
+        created = Client.objects.real().filter(created_at__gte=DAY, created_at__lt=_at(48)).count()
+        assert _num(page.cards["tenants-created"]) == created
+
+
 def test_owner_dashboard_draws_charts_with_hover_titles(acme, known):
     html = acme.login().get("/usage/", RANGE).content.decode()
     assert html.count("<svg") >= 4
@@ -264,7 +318,7 @@ def test_staff_dashboard_equals_hand_computed_aggregates_across_tenants(tenants,
         )
         assert _num(users) == len({e.user_id for e in known if e.tenant == slug and e.user_id})
     # Tenants are listed busiest first and link to their drill-down.
-    assert list(tenants_table)[:2] == ["globex", "acme"]  # 24 events, then 22
+    assert list(tenants_table)[:2] == ["globex", "acme"]  # 25 events, then 23
     assert 'href="/admin/usage/tenant/acme/?' in response.content.decode()
 
 
@@ -284,11 +338,11 @@ def test_signups_and_tenants_created_in_range(tenants, known, staff_client):
     assert not rollup_run(wait_s=30).blocked_by
     Client.objects.filter(schema_name="globex").update(created_at=_at(12))
     page = _page(staff_client.get("/admin/usage/", RANGE))
-    assert _num(page.cards["signups"]) == 1
+    assert _num(page.cards["signups"]) == 3  # one in each tenant's known events, and this one
     assert _num(page.cards["tenants-created"]) == 1
     assert [row[0] for row in page.tables["tenants_created"][1:]] == ["globex"]
     owner_page = _page(tenants["acme"].login().get("/usage/", RANGE))
-    assert _num(owner_page.cards["signups"]) == 1
+    assert _num(owner_page.cards["signups"]) == 2
     assert "tenants-created" not in owner_page.cards
 
 

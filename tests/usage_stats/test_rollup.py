@@ -56,8 +56,16 @@ def quarter_of(moment: dt.datetime) -> dt.datetime:
     return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
+def day_of(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def _assert_rollups_match(events: list[Ev], tenants: list[str]) -> None:
-    for table, floor in (("usage_rollup_hourly", hour_of), ("usage_rollup_quarter", quarter_of)):
+    for table, floor in (
+        ("usage_rollup_hourly", hour_of),
+        ("usage_rollup_quarter", quarter_of),
+        ("usage_rollup_daily", day_of),
+    ):
         _assert_table_matches(events, tenants, table, floor)
     _assert_tenant_tables_match(events, tenants)
 
