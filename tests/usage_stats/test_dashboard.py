@@ -529,3 +529,18 @@ def test_a_dashboard_read_never_rolls_up_and_says_how_fresh_it_is(acme, staff_cl
         _rollup_state("UPDATE usage_rollup_state SET updated_at = now() WHERE name = 'events'")
     assert "updated 2 h ago" in stale
     assert "not being refreshed" in stale
+
+
+def test_pages_say_when_their_figures_include_demo_data(acme, known, staff_client):
+    from usage_stats.demo.activity import demo_count_add
+
+    with connections["stats"].cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(events), 0) FROM usage_rollup_state WHERE name = 'demo'")
+        before = cursor.fetchone()[0]
+    if before == 0:
+        assert b"data-demo" not in acme.login().get("/usage/", RANGE).content
+    demo_count_add(events=1234)
+    for response in (acme.login().get("/usage/", RANGE), staff_client.get("/admin/usage/", RANGE)):
+        html = response.content.decode()
+        assert "data-demo" in html and "Demo data." in html
+        assert f"{before + 1234:,}" in html
