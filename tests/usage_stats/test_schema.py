@@ -211,7 +211,7 @@ EXPLAINED = [
         for grain, one in (statement.items() if isinstance(statement, dict) else [(None, statement)])
     ],
     *_statements(dash_sql, ["EXPORT_EVENTS"]),
-    *_statements(demo_sql, ["INSERT_EVENT", "EVENTS_EXIST"]),
+    *_statements(demo_sql, ["INSERT_EVENT", "EVENTS_EXIST", "DEMO_COUNT_ADD"]),
 ]
 
 
