@@ -37,7 +37,7 @@ migrate: venv db
 
 seed: migrate
 	$(MANAGE) seed_demo
-	$(MANAGE) stats_generate --events 5000 --days 14 --if-empty
+	$(MANAGE) stats_generate --days 14 --if-empty
 	$(MANAGE) stats_rollup
 
 run: redis seed

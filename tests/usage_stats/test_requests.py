@@ -13,6 +13,7 @@ import usage_stats
 from accounts.models import User
 from tasks_app.models import Task
 from tenants.services import tenant_provision
+from tests.usage_stats.dash_support import tenant_id
 from usage_stats.ingest.process import collector
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 def _request_events(stats_db, since: dt.datetime, tenant: str) -> list[tuple]:
     return stats_db.rows(
         "SELECT route, method, status, user_id, latency_ms FROM usage_event"
-        " WHERE event = 'request' AND tenant = %s AND occurred_at >= %s ORDER BY occurred_at",
-        [tenant, since],
+        " WHERE event = 'request' AND tenant_id = %s AND occurred_at >= %s ORDER BY occurred_at",
+        [tenant_id(tenant), since],
     )
 
 
@@ -37,14 +38,14 @@ def test_requests_on_each_tenant_are_recorded_with_tenant_route_and_status(acme,
 
     acme_events = _request_events(stats_db, since, "acme")
     assert [(r, m, s) for r, m, s, _, _ in acme_events] == [
-        ("accounts:login", "GET", 200),
-        ("unresolved", "GET", 404),
-        ("task_list", "GET", 200),
+        ("accounts:login GET", "GET", 200),
+        ("unresolved GET", "GET", 404),
+        ("task_list GET", "GET", 200),
     ]
     assert acme_events[2][3] == owner.pk, "the signed-in user is recorded"
     assert all(latency > 0 for *_, latency in acme_events)
     globex_events = _request_events(stats_db, since, "globex")
-    assert [(r, m, s, u) for r, m, s, u, _ in globex_events] == [("task_list", "GET", 302, None)]
+    assert [(r, m, s, u) for r, m, s, u, _ in globex_events] == [("task_list GET", "GET", 302, None)]
 
 
 def test_base_domain_requests_are_recorded_as_public(tenants, stats_db):
@@ -54,8 +55,8 @@ def test_base_domain_requests_are_recorded_as_public(tenants, stats_db):
     assert client.post("/signup/", {"slug": "Bad Slug!"}).status_code == 400
     assert usage_stats.flush()
     assert [(r, m, s) for r, m, s, _, _ in _request_events(stats_db, since, "public")] == [
-        ("landing", "GET", 200),
-        ("signup", "POST", 400),
+        ("landing GET", "GET", 200),
+        ("signup POST", "POST", 400),
     ]
 
 
@@ -67,20 +68,61 @@ def test_unknown_hosts_are_not_recorded(tenants, stats_db):
     assert collector().snapshot()["queued_total"] == before
 
 
-def test_odd_methods_are_bucketed_and_api_calls_are_counted(acme, stats_db):
+def _events_since(stats_db, since: dt.datetime, tenant: str = "acme") -> list[tuple]:
+    return stats_db.rows(
+        "SELECT event, route, method, status FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
+        " AND event IN ('request', 'api.call') ORDER BY occurred_at, event",
+        [tenant_id(tenant), since],
+    )
+
+
+def test_odd_methods_are_bucketed(acme, stats_db):
     since = timezone.now()
     acme.client().generic("BREW", "/accounts/login/")
-    response = acme.client().get("/api/v1/tasks")
-    assert response.status_code in (401, 403, 404)
     assert usage_stats.flush()
-    events = stats_db.rows(
-        "SELECT event, method, status FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s"
-        " ORDER BY occurred_at, event",
-        [since],
+    assert _events_since(stats_db, since) == [("request", "accounts:login OTHER", "OTHER", 405)]
+
+
+def test_each_api_call_is_one_event_named_by_its_operation_and_method(acme, stats_db):
+    from accounts.services import api_token_create
+
+    with schema_context("acme"):
+        _token, raw = api_token_create(user=acme.owner(), name="usage-test")
+    api = acme.client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    since = timezone.now()
+    created = api.post("/api/v1/tasks", {"title": "from the API"}, content_type="application/json", **auth)
+    assert created.status_code == 201
+    task_id = created.json()["id"]
+    assert api.get("/api/v1/tasks", **auth).status_code == 200
+    assert api.get(f"/api/v1/tasks/{task_id}", **auth).status_code == 200
+    assert (
+        api.patch(
+            f"/api/v1/tasks/{task_id}", {"status": "done"}, content_type="application/json", **auth
+        ).status_code
+        == 200
     )
-    assert events[0][:2] == ("request", "OTHER")
-    assert ("api.call", "GET", response.status_code) in events
-    assert ("request", "GET", response.status_code) in events
+    assert api.delete(f"/api/v1/tasks/{task_id}", **auth).status_code == 204
+    assert api.get("/api/v1/tasks").status_code == 401
+    assert usage_stats.flush()
+    assert _events_since(stats_db, since) == [
+        ("api.call", "tasks.create POST", "POST", 201),
+        ("api.call", "tasks.list GET", "GET", 200),
+        ("api.call", "tasks.get GET", "GET", 200),
+        ("api.call", "tasks.update PATCH", "PATCH", 200),
+        ("api.call", "tasks.delete DELETE", "DELETE", 204),
+        ("api.call", "tasks.list GET", "GET", 401),
+    ]  # one event per call: nothing counted twice
+
+
+def test_static_files_the_favicon_and_health_probes_are_not_user_requests(acme, stats_db):
+    since = timezone.now()
+    client = acme.client()
+    for path in ("/static/usage_stats/dashboard.css", "/favicon.ico", "/healthz", "/robots.txt"):
+        client.get(path)
+    assert client.get("/accounts/login/").status_code == 200
+    assert usage_stats.flush()
+    assert _events_since(stats_db, since) == [("request", "accounts:login GET", "GET", 200)]
 
 
 def test_task_create_and_complete_record_their_events(acme, stats_db, django_capture_on_commit_callbacks):
@@ -97,9 +139,9 @@ def test_task_create_and_complete_record_their_events(acme, stats_db, django_cap
     assert usage_stats.flush()
 
     events = stats_db.rows(
-        "SELECT event, user_id FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s"
+        "SELECT event, user_id FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
         " AND event LIKE 'task.%%' ORDER BY occurred_at",
-        [since],
+        [tenant_id("acme"), since],
     )
     owner = acme.owner()
     assert events == [("task.created", owner.pk), ("task.completed", owner.pk)]
@@ -114,7 +156,7 @@ def test_provisioning_a_tenant_records_tenant_created_and_signed_up(
             slug=slug, name="Stats Co", owner_email="o@stats.example", owner_password=uuid.uuid4().hex
         )
     assert usage_stats.flush()
-    assert sorted(stats_db.rows("SELECT event FROM usage_event WHERE tenant = %s", [slug])) == [
+    assert sorted(stats_db.rows("SELECT event FROM usage_event WHERE tenant_id = %s", [tenant_id(slug)])) == [
         ("tenant.created",),
         ("user.signed_up",),
     ]
@@ -137,8 +179,8 @@ def test_sign_in_and_invite_record_their_events(acme, stats_db, django_capture_o
     with schema_context("acme"):
         invited_id = User.objects.get(email=email).pk
     events = stats_db.rows(
-        "SELECT event, user_id FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s"
+        "SELECT event, user_id FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
         " AND event LIKE 'user.%%' ORDER BY occurred_at",
-        [since],
+        [tenant_id("acme"), since],
     )
     assert events == [("user.signed_in", acme.owner().pk), ("user.signed_up", invited_id)]

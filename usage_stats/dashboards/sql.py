@@ -1,102 +1,172 @@
 """The dashboards' reads: rollups only (rollups/sql.py names the tables), plus the raw
-events of one tenant for the CSV export. Named statements composed with psycopg2.sql."""
+events of one tenant for the CSV export. Named statements composed with psycopg2.sql.
+
+Exact local days: a period and its chart buckets start on UTC quarter-hours (every offset
+in use is a multiple of 15 minutes, dashboards/periods.py). Each read sums rollup rows
+with a sign `s` into chart bucket `b`, in one of two plans (periods.ReadPlan):
+
+- per hour (charts of up to 48 hours): the whole UTC hours from the *_hourly tables and,
+  for the few hours a bucket edge falls inside (UTC+05:45, say), their quarter-hours from
+  the *_quarter tables instead; every sign is +1.
+- per day: the UTC days from the *_daily tables, each in the bucket of the local day it
+  mostly overlaps, plus or minus the hours and quarter-hours between each local midnight
+  and the UTC midnight it was matched with (at most 12 hours, none in UTC): a local day
+  is UTC day D minus the hours it does not have plus those of its neighbours it has.
+  Every figure summed here is additive (counts, sums, histogram buckets), so the result is
+  exact; distinct users come from the bitmaps below instead.
+
+Params: see periods.ReadPlan.params(); tenant_id where scoped.
+"""
+
+from collections.abc import Callable
 
 from psycopg2 import sql
 
 from usage_stats.ingest.sql import EVENTS_TABLE
+from usage_stats.rollups.histogram import BUCKETS
 from usage_stats.rollups.sql import (
-    REQUEST_EVENT,
+    DEMO_STATE_NAME,
+    IS_REQUEST,
+    ROLLUP_ALL_DAILY,
     ROLLUP_ALL_HOURLY,
+    ROLLUP_ALL_QUARTER,
+    ROLLUP_DAILY,
     ROLLUP_HOURLY,
+    ROLLUP_QUARTER,
+    ROLLUP_STATE,
+    ROLLUP_TENANT_DAILY,
     ROLLUP_TENANT_HOURLY,
+    ROLLUP_TENANT_QUARTER,
     ROLLUP_USER_MONTH,
-    hist_sum,
 )
 
-# Params: start, end (UTC hour bounds, end exclusive); tenant where scoped; edges: the
-# timestamptz lower bounds of the chart buckets (width_bucket numbers them from 1).
+GRAINS = ("hour", "day")  # the two read plans
+
+
+def _signed_rows(
+    tables: tuple[sql.Identifier, sql.Identifier, sql.Identifier], columns: str, *, tenant: bool, grain: str
+) -> sql.Composable:
+    """The rows of (daily, hourly, quarter) `tables` covering the period exactly, as a
+    derived table r(b, s, columns...)."""  # fmt: skip
+    daily, hourly, quarter = tables
+    cond = sql.SQL("tenant_id = %(tenant_id)s AND ") if tenant else sql.SQL("")
+    cols = sql.SQL(columns)
+    # A few hundred (time, bucket, sign) triples at most: an index lookup each. Joined
+    # from the array side, so the planner needs no estimate of a long IN list.
+    fixes = sql.SQL(
+        " UNION ALL SELECT c.b, c.s, {cols} FROM"
+        " unnest(%({ts})s::timestamptz[], %({ts}_b)s::int[], %({ts}_s)s::int[]) AS c(t, b, s)"
+        " JOIN {table} ON {cond}bucket = c.t"
+    )
+    if grain == "hour":
+        return sql.SQL(
+            "(SELECT width_bucket(bucket, %(edges)s::timestamptz[]) AS b, 1 AS s, {cols} FROM {hourly}"
+            " WHERE {cond}bucket >= %(start)s AND bucket < %(end)s"
+            " AND bucket <> ALL(%(split_hours)s::timestamptz[])"
+            "{quarters}) r"
+        ).format(
+            cols=cols, hourly=hourly, cond=cond,
+            quarters=fixes.format(cols=cols, table=quarter, ts=sql.SQL("fix_quarters"), cond=cond),
+        )  # fmt: skip
+    return sql.SQL(
+        "(SELECT width_bucket(bucket, %(day_edges)s::timestamptz[]) AS b, 1 AS s, {cols} FROM {daily}"
+        " WHERE {cond}bucket >= %(day_lo)s AND bucket < %(day_hi)s{hours}{quarters}) r"
+    ).format(
+        cols=cols, daily=daily, cond=cond,
+        hours=fixes.format(cols=cols, table=hourly, ts=sql.SQL("fix_hours"), cond=cond),
+        quarters=fixes.format(cols=cols, table=quarter, ts=sql.SQL("fix_quarters"), cond=cond),
+    )  # fmt: skip
+
 
 _SUMS = sql.SQL(
-    "coalesce(sum(events), 0), coalesce(sum(errors), 0), coalesce(sum(tokens), 0),"
-    " coalesce(sum(latency_count), 0), coalesce(sum(latency_ms_sum), 0)"
+    "coalesce(sum(s * events), 0), coalesce(sum(s * errors), 0), coalesce(sum(s * tokens), 0),"
+    " coalesce(sum(s * latency_count), 0), coalesce(sum(s * latency_ms_sum), 0)"
 )
-
-
-def _scoped(table: sql.Identifier, tenant: bool) -> sql.Composable:
-    cond = sql.SQL("tenant = %(tenant)s AND ") if tenant else sql.SQL("")
-    return sql.SQL("FROM {table} WHERE {cond}hour >= %(start)s AND hour < %(end)s").format(
-        table=table, cond=cond
+_HIST = sql.SQL("CASE WHEN sum(s * latency_count) > 0 THEN ARRAY[{}]::integer[] END").format(
+    sql.SQL(", ").join(
+        sql.SQL("coalesce(sum(s * latency_hist[{i}]), 0)").format(i=sql.Literal(i))
+        for i in range(1, BUCKETS + 1)
     )
-
-
-# requests, events, errors, tokens, latency_count, latency_ms_sum, latency_hist
-DASH_TOTALS_ALL = sql.SQL(
-    "SELECT coalesce(sum(events) FILTER (WHERE event = {request}), 0), {sums}, {hist} {src}"
-).format(
-    request=sql.Literal(REQUEST_EVENT),
-    sums=_SUMS,
-    hist=hist_sum("latency_hist"),
-    src=_scoped(ROLLUP_ALL_HOURLY, False),
 )
-DASH_TOTALS_TENANT = sql.SQL("SELECT coalesce(sum(requests), 0), {sums}, {hist} {src}").format(
-    sums=_SUMS, hist=hist_sum("latency_hist"), src=_scoped(ROLLUP_TENANT_HOURLY, True)
+_COUNTER_COLS = "events, errors, tokens, latency_count, latency_ms_sum"
+_ALL = (ROLLUP_ALL_DAILY, ROLLUP_ALL_HOURLY, ROLLUP_ALL_QUARTER)
+_TENANT = (ROLLUP_TENANT_DAILY, ROLLUP_TENANT_HOURLY, ROLLUP_TENANT_QUARTER)
+_FINE = (ROLLUP_DAILY, ROLLUP_HOURLY, ROLLUP_QUARTER)
+
+
+def _by_grain(build: Callable[[str], sql.Composed]) -> dict[str, sql.Composed]:
+    return {grain: build(grain) for grain in GRAINS}
+
+
+# Per chart bucket: b, requests, events, errors, tokens, latency_count, latency_ms_sum,
+# latency_hist. The totals are their sums (dashboards/selectors.py), so cards and chart
+# can never disagree. Each statement is a dict by read plan ("hour", "day").
+DASH_SERIES_ALL = _by_grain(
+    lambda grain: sql.SQL(
+        "SELECT b, coalesce(sum(s * events) FILTER (WHERE {is_request}), 0), {sums}, {hist}"
+        " FROM {rows} GROUP BY b ORDER BY b"
+    ).format(
+        is_request=IS_REQUEST,
+        sums=_SUMS,
+        hist=_HIST,
+        rows=_signed_rows(_ALL, f"event, {_COUNTER_COLS}, latency_hist", tenant=False, grain=grain),
+    )
 )
-
-# bucket, requests, events, errors
-_BUCKET = sql.SQL("width_bucket(hour, %(edges)s::timestamptz[]) AS bucket")
-DASH_SERIES_ALL = sql.SQL(
-    "SELECT {bucket}, coalesce(sum(events) FILTER (WHERE event = {request}), 0), sum(events), sum(errors)"
-    " {src} GROUP BY bucket ORDER BY bucket"
-).format(bucket=_BUCKET, request=sql.Literal(REQUEST_EVENT), src=_scoped(ROLLUP_ALL_HOURLY, False))
-DASH_SERIES_TENANT = sql.SQL(
-    "SELECT {bucket}, sum(requests), sum(events), sum(errors) {src} GROUP BY bucket ORDER BY bucket"
-).format(bucket=_BUCKET, src=_scoped(ROLLUP_TENANT_HOURLY, True))
-
-# tenant, bucket, requests: the per-tenant chart on the staff dashboard.
-DASH_SERIES_BY_TENANT = sql.SQL(
-    "SELECT tenant, {bucket}, sum(requests) {src} GROUP BY tenant, bucket"
-).format(bucket=_BUCKET, src=_scoped(ROLLUP_TENANT_HOURLY, False))
-
-# tenant, requests, events, errors, tokens, latency_count, latency_ms_sum (no histogram:
-# merging one per tenant-hour over every tenant would triple the cost of this query)
-DASH_TOP_TENANTS = sql.SQL(
-    "SELECT tenant, sum(requests), {sums} {src} GROUP BY tenant ORDER BY 3 DESC, tenant LIMIT %(limit)s"
-).format(sums=_SUMS, src=_scoped(ROLLUP_TENANT_HOURLY, False))
-
-# event, events, errors, tokens, latency_count, latency_ms_sum
-_BY_EVENT = "SELECT event, {sums} {src} GROUP BY event ORDER BY 2 DESC, event"
-DASH_EVENTS_ALL = sql.SQL(_BY_EVENT).format(sums=_SUMS, src=_scoped(ROLLUP_ALL_HOURLY, False))
-DASH_EVENTS_TENANT = sql.SQL(_BY_EVENT).format(sums=_SUMS, src=_scoped(ROLLUP_HOURLY, True))
-
-# route, events, errors, tokens, latency_count, latency_ms_sum, latency_hist
-_BY_ROUTE = "SELECT route, {sums}, {hist} {src} AND latency_count > 0 GROUP BY route ORDER BY 2 DESC, route"
-DASH_ROUTES_ALL = sql.SQL(_BY_ROUTE).format(
-    sums=_SUMS, hist=hist_sum("latency_hist"), src=_scoped(ROLLUP_ALL_HOURLY, False)
+DASH_SERIES_TENANT = _by_grain(
+    lambda grain: sql.SQL(
+        "SELECT b, coalesce(sum(s * requests), 0), {sums}, {hist} FROM {rows} GROUP BY b ORDER BY b"
+    ).format(
+        sums=_SUMS,
+        hist=_HIST,
+        rows=_signed_rows(_TENANT, f"requests, {_COUNTER_COLS}, latency_hist", tenant=True, grain=grain),
+    )
 )
-DASH_ROUTES_TENANT = sql.SQL(_BY_ROUTE).format(
-    sums=_SUMS, hist=hist_sum("latency_hist"), src=_scoped(ROLLUP_HOURLY, True)
+# tenant_id, b, requests, events, errors, tokens, latency_count, latency_ms_sum: the staff
+# dashboard's per-tenant chart and its top tenants table, from one read.
+DASH_SERIES_BY_TENANT = _by_grain(
+    lambda grain: sql.SQL(
+        "SELECT tenant_id, b, coalesce(sum(s * requests), 0), {sums} FROM {rows} GROUP BY tenant_id, b"
+    ).format(
+        sums=_SUMS,
+        rows=_signed_rows(_TENANT, f"tenant_id, requests, {_COUNTER_COLS}", tenant=False, grain=grain),
+    )
+)
+# event, route, events, errors, tokens, latency_count, latency_ms_sum, latency_hist: the
+# events-by-type and latency-per-route tables both come from these few rows.
+_BY_EVENT_ROUTE = "SELECT event, route, {sums}, {hist} FROM {rows} GROUP BY event, route"
+DASH_EVENT_ROUTES_ALL = _by_grain(
+    lambda grain: sql.SQL(_BY_EVENT_ROUTE).format(
+        sums=_SUMS,
+        hist=_HIST,
+        rows=_signed_rows(_ALL, f"event, route, {_COUNTER_COLS}, latency_hist", tenant=False, grain=grain),
+    )
+)
+DASH_EVENT_ROUTES_TENANT = _by_grain(
+    lambda grain: sql.SQL(_BY_EVENT_ROUTE).format(
+        sums=_SUMS,
+        hist=_HIST,
+        rows=_signed_rows(_FINE, f"event, route, {_COUNTER_COLS}, latency_hist", tenant=True, grain=grain),
+    )
 )
 
 # Distinct users. Params: months (date[]) with firsts and lens (int[]): the span of each
-# month's hours inside the range (hour index from 0, count). bit_count(substring(...)) is
-# ~10x cheaper than AND-ing a 744-bit mask per row.
-_ACTIVE = sql.SQL(
-    "FROM {user_month} u"
-    " JOIN unnest(%(months)s::date[], %(firsts)s::int[], %(lens)s::int[]) AS m(month, first_hour, hours_n)"
+# month's quarter-hours inside the range (index from 0, count). bit_count(substring(...))
+# is ~10x cheaper than AND-ing a mask per row.
+_SPANS = sql.SQL(
+    "JOIN unnest(%(months)s::date[], %(firsts)s::int[], %(lens)s::int[]) AS m(month, first_q, quarters_n)"
     " USING (month)"
-    " WHERE u.month = ANY(%(months)s::date[])"
-    " AND bit_count(substring(u.hours FROM m.first_hour + 1 FOR m.hours_n)) > 0"
-).format(user_month=ROLLUP_USER_MONTH)
-DASH_ACTIVE_USERS_ALL = sql.SQL(
-    "SELECT count(*) FROM (SELECT DISTINCT u.tenant, u.user_id {active}) x"
-).format(active=_ACTIVE)
-DASH_ACTIVE_USERS_TENANT = sql.SQL(
-    "SELECT count(DISTINCT u.user_id) {active} AND u.tenant = %(tenant)s"
-).format(active=_ACTIVE)
+)
+_ACTIVE = sql.SQL("bit_count(substring(u.quarters FROM m.first_q + 1 FOR m.quarters_n)) > 0")
+# Per tenant, every tenant (users of different tenants are different people): the staff
+# total is the sum, and the top tenants table reads its figures from the same rows.
 DASH_ACTIVE_USERS_BY_TENANT = sql.SQL(
-    "SELECT u.tenant, count(DISTINCT u.user_id) {active}"
-    " AND u.tenant = ANY(%(tenants)s::text[]) GROUP BY u.tenant"
-).format(active=_ACTIVE)
+    "SELECT u.tenant_id, count(DISTINCT u.user_id) FROM {user_month} u {spans}"
+    " WHERE u.month = ANY(%(months)s::date[]) AND {active} GROUP BY u.tenant_id"
+).format(user_month=ROLLUP_USER_MONTH, spans=_SPANS, active=_ACTIVE)
+DASH_ACTIVE_USERS_TENANT = sql.SQL(
+    "SELECT count(DISTINCT u.user_id) FROM {user_month} u {spans}"
+    " WHERE u.tenant_id = %(tenant_id)s AND u.month = ANY(%(months)s::date[]) AND {active}"
+).format(user_month=ROLLUP_USER_MONTH, spans=_SPANS, active=_ACTIVE)
 # Per chart bucket (params also buckets int[] and splits bool[]): a user has one row per
 # month, so only a bucket that spans two months (`split`) needs a DISTINCT.
 DASH_ACTIVE_USERS_SERIES = sql.SQL(
@@ -105,23 +175,31 @@ DASH_ACTIVE_USERS_SERIES = sql.SQL(
         SELECT m.bucket, m.split, u.user_id
         FROM {user_month} u
         JOIN unnest(%(buckets)s::int[], %(months)s::date[], %(firsts)s::int[], %(lens)s::int[],
-                    %(splits)s::bool[]) AS m(bucket, month, first_hour, hours_n, split) USING (month)
-        WHERE u.month = ANY(%(months)s::date[]) AND u.tenant = %(tenant)s
-          AND bit_count(substring(u.hours FROM m.first_hour + 1 FOR m.hours_n)) > 0
+                    %(splits)s::bool[]) AS m(bucket, month, first_q, quarters_n, split) USING (month)
+        WHERE u.tenant_id = %(tenant_id)s AND u.month = ANY(%(months)s::date[])
+          AND {active}
     )
     SELECT bucket, count(*) FROM active WHERE NOT split GROUP BY bucket
     UNION ALL
     SELECT bucket, count(DISTINCT user_id) FROM active WHERE split GROUP BY bucket
     """
-).format(user_month=ROLLUP_USER_MONTH)
+).format(user_month=ROLLUP_USER_MONTH, active=_ACTIVE)
+
+# How many demo events the stats database holds (usage_stats/demo), 0 when none.
+DASH_DEMO_EVENTS = sql.SQL("SELECT coalesce(max(events), 0) FROM {state} WHERE name = {name}").format(
+    state=ROLLUP_STATE, name=sql.Literal(DEMO_STATE_NAME)
+)
 
 # Raw events of one tenant and range, oldest first, for the streamed CSV export.
 EXPORT_EVENTS = sql.SQL(
     "SELECT occurred_at, event_id, user_id, event, route, method, status, latency_ms, tokens, properties"
-    " FROM {events} WHERE tenant = %(tenant)s AND occurred_at >= %(start)s AND occurred_at < %(end)s"
+    " FROM {events} WHERE tenant_id = %(tenant_id)s AND occurred_at >= %(start)s AND occurred_at < %(end)s"
     " ORDER BY occurred_at, event_id"
 ).format(events=EVENTS_TABLE)
 
 # Dashboard reads are short aggregates: JIT would only add its compile time, and hashing
 # the distinct users of a month must not spill to disk.
-DASH_SESSION_SETUP = sql.SQL("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'")
+# Parallel workers cost more to start (~20 ms on a busy 2-core machine) than these reads take.
+DASH_SESSION_SETUP = sql.SQL(
+    "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'; SET LOCAL max_parallel_workers_per_gather = 0"
+)

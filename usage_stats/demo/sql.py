@@ -4,6 +4,7 @@ production ingest, rollups or dashboards."""
 from psycopg2 import sql
 
 from usage_stats.ingest.sql import COLUMNS, EVENT_COLUMNS, EVENTS_TABLE
+from usage_stats.rollups.sql import DEMO_STATE_NAME, ROLLUP_STATE
 
 # One event per statement: the naive baseline of `make bench`, never used by the collector.
 INSERT_EVENT = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values})").format(
@@ -25,11 +26,11 @@ EVENTS_EXIST = sql.SQL("SELECT EXISTS (SELECT 1 FROM {events} WHERE event = 'req
 # follows time.
 GENERATE_EVENTS = sql.SQL(
     """
-    INSERT INTO {events} (event_id, occurred_at, tenant, user_id, event, route, method, status,
+    INSERT INTO {events} (event_id, occurred_at, tenant_id, user_id, event, route, method, status,
                           latency_ms, tokens, properties)
     SELECT gen_random_uuid(),
            CASE WHEN warped < %(end)s THEN warped ELSE t_lin END,
-           (%(tenants)s::text[])[tenant_index],
+           (%(tenants)s::uuid[])[tenant_index],
            CASE WHEN r_anon < 0.06 THEN NULL
                 ELSE 1 + floor(r_user * r_user * (%(pools)s::int[])[tenant_index])::bigint END,
            (%(kinds)s::text[])[slot],
@@ -55,9 +56,9 @@ GENERATE_EVENTS = sql.SQL(
     ) r
     CROSS JOIN LATERAL (
         SELECT %(start)s::timestamptz + make_interval(secs => u * %(span_s)s) AS t_lin,
-               CASE WHEN r_tenant < %(big_share)s OR cardinality(%(tenants)s::text[]) = 1 THEN 1
+               CASE WHEN r_tenant < %(big_share)s OR cardinality(%(tenants)s::uuid[]) = 1 THEN 1
                     ELSE 2 + floor(power((r_tenant - %(big_share)s) / (1 - %(big_share)s), 1.6)
-                                   * (cardinality(%(tenants)s::text[]) - 1))::int END AS tenant_index,
+                                   * (cardinality(%(tenants)s::uuid[]) - 1))::int END AS tenant_index,
                1 + floor(r_slot * cardinality(%(kinds)s::text[]))::int AS slot
     ) t
     CROSS JOIN LATERAL (SELECT date_trunc('day', t_lin, 'UTC') AS day_start) d
@@ -71,3 +72,9 @@ GENERATE_EVENTS = sql.SQL(
     ) w
     """
 ).format(events=EVENTS_TABLE)
+
+# How many demo events were written (the dashboards say their figures include them).
+DEMO_COUNT_ADD = sql.SQL(
+    "INSERT INTO {state} AS s (name, seq, events) VALUES ({name}, 0, %(events)s)"
+    " ON CONFLICT (name) DO UPDATE SET events = s.events + excluded.events, updated_at = now()"
+).format(state=ROLLUP_STATE, name=sql.Literal(DEMO_STATE_NAME))
