@@ -7,7 +7,7 @@ from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from tenants.models import Client
-from tenants.services import tenant_provision
+from tenants.services import tenant_delete, tenant_provision, tenant_purge
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -60,3 +60,11 @@ def run_export_job(tenant_schema: str):
 
     progress = JobProgress.objects.filter(target_schema=tenant_schema).latest("pk")
     return tenant_export_run(progress_id=progress.pk, task_id=progress.task_id, fmt=progress.detail)
+
+
+def tenant_delete_now(tenant: Client) -> None:
+    """Delete and purge at once (test clean-up): schema, domains and row gone."""
+    from audit.actors import actor_system
+
+    tenant = tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=tenant.slug)
+    tenant_purge(actor=actor_system(), tenant=tenant, force=True)
