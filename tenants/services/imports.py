@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers
@@ -98,7 +99,7 @@ def tenant_import(
                 target=tenant,
                 changes={"file": path.name, "format": fmt, "records": loaded},
             )
-    except (DatabaseError, IntegrityError) as exc:
+    except (DatabaseError, IntegrityError, psycopg2.Error) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValidationError(f"The export could not be loaded, nothing was created: {detail}") from None
     finally:

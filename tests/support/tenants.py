@@ -68,3 +68,28 @@ def tenant_delete_now(tenant: Client) -> None:
 
     tenant = tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=tenant.slug)
     tenant_purge(actor=actor_system(), tenant=tenant, force=True)
+
+
+def tenants_drop_fast(*, prefix: str, batch: int = 20) -> int:
+    """Drop every tenant whose slug starts with `prefix` (load-test clean-up): schemas a
+    batch per statement, then their rows, in a few statements instead of one purge each.
+    Audit records keep their uuid, as after a purge. Returns how many were dropped."""
+    from django.db import connection, transaction
+    from django_tenants.utils import quote_schema_name
+
+    from audit.models import AuditRecord
+    from tenants.models import Domain
+
+    connection.set_schema_to_public()
+    found = list(Client.objects.filter(slug__startswith=prefix).values_list("pk", "schema_name"))
+    for start in range(0, len(found), batch):
+        chunk = found[start : start + batch]
+        pks = [pk for pk, _schema in chunk]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "DROP SCHEMA IF EXISTS " + ", ".join(quote_schema_name(s) for _pk, s in chunk) + " CASCADE"
+            )
+            AuditRecord.objects.filter(tenant_id__in=pks).update(tenant=None)
+            Domain.objects.filter(tenant_id__in=pks).delete()
+            Client.objects.filter(pk__in=pks).delete()
+    return len(found)
