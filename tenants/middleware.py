@@ -84,8 +84,9 @@ def moved_host_response(request: HttpRequest, host: str) -> HttpResponse:
 
     Temporary on purpose: after the grace period the old subdomain may belong to someone else.
     """
-    port = request.get_port()
-    port_part = "" if port in ("80", "443") else f":{port}"
+    # The port the browser used, as its Host header says (none behind a proxy on 80/443).
+    _name, sep, port = request.get_host().rpartition(":")
+    port_part = f":{port}" if sep and port.isdigit() else ""
     response = HttpResponseRedirect(f"{request.scheme}://{host}{port_part}{request.get_full_path()}")
     if request.method not in ("GET", "HEAD"):
         response.status_code = 307
