@@ -150,7 +150,7 @@ def _grace() -> dt.timedelta:
 
 
 def _usage_purge(tenant: Client) -> None:
-    usage_stats_tenant_purge(tenant=tenant.schema_name)
+    usage_stats_tenant_purge(tenant_id=tenant.uuid)
 
 
 def _files_remove(paths: list[str]) -> None:
