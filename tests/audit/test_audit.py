@@ -294,13 +294,15 @@ def test_a_record_is_rolled_back_with_its_action(acme):
 
 
 def test_refused_actions_leave_no_record(acme):
+    # Tests of committed tenants leave committed records of their clean-up: count from here.
+    before = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0
     with pytest.raises(ValidationError):
         domain_add(actor=actor_system(), tenant=acme.tenant, domain="globex.localhost")
     with pytest.raises(ValidationError):
         tenant_delete(
             actor=actor_system(), tenant=Client.objects.get(schema_name="public"), confirm_slug="public"
         )
-    assert not AuditRecord.objects.filter(action__in=["domain.added", "tenant.deleted"]).exists()
+    assert not AuditRecord.objects.filter(id__gt=before, action__in=["domain.added", "tenant.deleted"]).exists()
 
 
 def test_audit_record_in_a_tenant_schema_names_that_tenant(acme):
