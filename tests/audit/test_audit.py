@@ -302,7 +302,9 @@ def test_refused_actions_leave_no_record(acme):
         tenant_delete(
             actor=actor_system(), tenant=Client.objects.get(schema_name="public"), confirm_slug="public"
         )
-    assert not AuditRecord.objects.filter(id__gt=before, action__in=["domain.added", "tenant.deleted"]).exists()
+    assert not AuditRecord.objects.filter(
+        id__gt=before, action__in=["domain.added", "tenant.deleted"]
+    ).exists()
 
 
 def test_audit_record_in_a_tenant_schema_names_that_tenant(acme):

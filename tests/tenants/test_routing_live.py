@@ -8,13 +8,11 @@
 Sign-up is real HTTP; only password hashing is cheap (the test settings' MD5 hasher)."""
 
 import os
-import re
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -24,6 +22,8 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from tenants.models import Client
 from tests.support.gunicorn import database_url, gunicorn
+from tests.support.signup import csrf_token as _csrf
+from tests.support.signup import signup_and_follow as _signup_and_follow
 from tests.support.tenants import PASSWORD, tenants_drop_fast
 
 pytestmark = [pytest.mark.live, pytest.mark.timeout(900)]
@@ -41,50 +41,6 @@ def _server(tmp_path: Path, **env: str):
         workers=4,
         extra_env={"USAGE_STATS_ENABLED": "false", **env},
     )
-
-
-def _csrf(page: requests.Response) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-
-
-def _local(server, url: str) -> tuple[str, dict[str, str]]:
-    """A URL the server sent (http://<host>:<port>/path) as a loopback URL plus Host header."""
-    parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return server.url(path), {"Host": parts.netloc}
-
-
-def _signup_and_follow(server, slug: str) -> list[tuple[str, int]]:
-    """Sign up `slug`, then GET the redirect target and its stylesheet at once."""
-    session = requests.Session()
-    public = server.headers(settings.BASE_DOMAIN)
-    form = session.get(server.url("/signup/"), headers=public, timeout=30)
-    response = session.post(
-        server.url("/signup/"),
-        data={
-            "csrfmiddlewaretoken": _csrf(form),
-            "name": f"Burst {slug}",
-            "slug": slug,
-            "owner_email": f"owner@{slug}.example",
-            "owner_password": PASSWORD,
-        },
-        headers={**public, "Referer": server.url("/signup/")},
-        allow_redirects=False,
-        timeout=30,
-    )
-    seen = [("signup", response.status_code)]
-    if response.status_code != 302:
-        return seen
-    url, headers = _local(server, response.headers["Location"])
-    page = requests.get(url, headers=headers, timeout=30)
-    seen.append(("page", page.status_code))
-    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page.text)
-    if stylesheet is None:
-        seen.append(("stylesheet", 0))  # no link: the page is not the sign-in page
-    else:
-        css = requests.get(server.url(stylesheet.group(1)), headers=headers, timeout=30)
-        seen.append(("stylesheet", css.status_code))
-    return seen
 
 
 def test_every_fresh_signup_is_served_by_every_worker(tenants, django_db_blocker, tmp_path):
