@@ -244,4 +244,4 @@ class OwnerAuditRecordAdmin(ReadOnlyAuditAdmin, OwnerModelAdmin):
         return record.get_actor_kind_display()
 
     def get_queryset(self, request):
-        return audit_record_list(tenant_schema=request.tenant.schema_name)
+        return audit_record_list(tenant_uuid=request.tenant.uuid)

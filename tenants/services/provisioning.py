@@ -56,7 +56,13 @@ def tenant_slug_validate(slug: str) -> str:
         )
     if slug in settings.RESERVED_SLUGS:
         raise ValidationError("This subdomain is reserved.", code="reserved")
-    if Client.objects.filter(slug=slug).exists() or Client.objects.filter(schema_name=slug).exists():
+    # A schema keeps the name of the slug it was created with (subdomain.py), and an old
+    # subdomain redirects for a while after a change: both keep the slug taken.
+    if (
+        Client.objects.filter(slug=slug).exists()
+        or Client.objects.filter(schema_name=slug).exists()
+        or Domain.objects.filter(domain=tenant_host(slug), redirect_until__isnull=False).exists()
+    ):
         raise ValidationError("This subdomain is already taken.", code="taken")
     return slug
 
