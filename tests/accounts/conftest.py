@@ -42,3 +42,17 @@ def mailbox(_smtp_server, settings) -> Iterator[SmtpSink]:
         yield _smtp_server
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(scope="session")
+def _live_server(tenants):
+    from tests.support.live_server import live_server
+
+    with live_server() as server:
+        yield server
+
+
+@pytest.fixture
+def live(_live_server, db):
+    """The app on a loopback port (its threads see committed data only)."""
+    return _live_server
