@@ -10,7 +10,9 @@
   session is created on the new host, in its schema: no session or cookie crosses hosts.
 """
 
+import random
 import secrets
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -79,11 +81,14 @@ def signup_handoff_consume(request: HttpRequest, *, token: str) -> User:
         or data.get("s") != current_schema_name()
     ):
         raise ValidationError(INVALID_HANDOFF, code="wrong_host")
+    now = timezone.now()
     try:
         with transaction.atomic():
-            HandoffUse.objects.create(nonce=str(data.get("n"))[:64], used_at=timezone.now())
+            HandoffUse.objects.create(nonce=str(data.get("n"))[:64], used_at=now)
     except IntegrityError:
         raise ValidationError(INVALID_HANDOFF, code="replayed") from None
+    if random.random() < 0.05:  # a token past its max age is refused by its signature anyway
+        HandoffUse.objects.filter(used_at__lt=now - timedelta(days=1)).delete()
     user = User.objects.filter(pk=int(data.get("u") or 0), is_active=True).first()
     if user is None:
         raise ValidationError(INVALID_HANDOFF, code="invalid")

@@ -147,6 +147,11 @@ class TenantUserAdmin(OwnerModelAdmin, DjangoUserAdmin):
         # People join by invitation and choose their own password (Invitations, or People).
         return False
 
+    def user_change_password(self, request, id, form_url=""):
+        # Owners never choose anyone's password: "Reset the selected people's passwords"
+        # mails them a link; their own is changed under Settings.
+        raise PermissionDenied("People choose their own passwords. Send them a password-reset mail instead.")
+
     @admin.action(description="Reset the selected people's passwords (mails them a link)")
     def send_password_reset(self, request, queryset):
         base_url = origin(request, request.get_host().rsplit(":", 1)[0])

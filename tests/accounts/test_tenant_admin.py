@@ -52,6 +52,16 @@ def test_owner_invites_in_admin_and_sets_no_password(acme):
     assert client.get("/admin/login/").status_code in (200, 302)
 
 
+def test_owners_cannot_set_a_members_password_in_admin(acme, acme_member):
+    client = acme.login()
+    url = f"/admin/accounts/user/{acme_member.pk}/password/"
+    assert client.get(url).status_code == 403
+    assert (
+        client.post(url, {"password1": "owner-chosen-pass-1", "password2": "owner-chosen-pass-1"}).status_code
+        == 403
+    )
+
+
 def test_the_admin_sign_in_links_to_the_password_reset(acme):
     page = acme.client().get("/admin/login/").content.decode()
     assert 'href="/admin/password_reset/"' in page
