@@ -9,7 +9,7 @@ invite, resend or revoke.
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -88,6 +88,23 @@ def invitation_create(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
+    try:
+        return _invitation_replace(
+            actor=actor,
+            email=email,
+            role=role,
+            full_name=full_name,
+            now=now,
+            base_url=base_url,
+            organisation=organisation,
+        )
+    except IntegrityError:  # another owner invited the same address at the same moment
+        raise ValidationError({"email": ["This address was invited a moment ago."]}) from None
+
+
+def _invitation_replace(
+    *, actor: User, email: str, role: str, full_name: str, now: datetime, base_url: str, organisation: str
+) -> Invitation:
     with transaction.atomic():
         Invitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
             revoked_at=now
