@@ -103,7 +103,7 @@ def _documented_default(name: str) -> int:
 
 def test_sign_ups_are_throttled_per_ip_after_the_limit_and_other_ips_go_through(tenants, db, settings):
     limit = _documented_default("SIGNUP_THROTTLE_PER_IP")
-    assert mail_settings.SIGNUP_THROTTLE_PER_IP == limit  # the settings' default is the documented one
+    assert limit == mail_settings.SIGNUP_THROTTLE_PER_IP  # the settings' default is the documented one
     settings.SIGNUP_THROTTLE_PER_IP = limit  # the test settings lift it for every other test
     statuses = [_signup(_slug(), ip="192.0.2.10").status_code for _ in range(30)]
     assert statuses[:limit] == [302] * limit and set(statuses[limit:]) == {429}
