@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -13,6 +15,10 @@ class ClientQuerySet(models.QuerySet["Client"]):
 class Client(TenantMixin):
     """An organisation. Its schema is named after its slug (`acme` -> schema `acme`)."""
 
+    # The organisation's identity, never reused: everything kept outside its own schema (usage
+    # events and rollups, audit records, the email index, exports) is keyed by it. The slug and
+    # schema name are only routing labels and may be renamed or, after a purge, reused.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=30, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
