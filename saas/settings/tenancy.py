@@ -41,6 +41,14 @@ RESERVED_SLUGS = frozenset(
         "ns1", "ns2", "help", "support", "status", "docs", "blog", "billing", "login",
         "signup", "account", "accounts", "dashboard", "stats", "metrics", "healthz",
         "test", "staging", "dev", "internal", "template", "root", "system", "information_schema",
+        # Infrastructure names: mail clients, certificates and people expect these to be ours.
+        "autodiscover", "autoconfig", "webmail", "imap", "pop", "pop3", "mx", "email", "cdn",
+        "assets", "sso", "auth", "oauth", "id", "identity", "portal", "console", "ns", "dns",
+        "vpn", "git", "status-page", "statuspage", "security", "abuse", "postmaster",
+        "hostmaster", "webmaster", "noreply", "no-reply", "taskhive", "signin", "logout",
+        "register", "invite", "verify", "reset", "password", "billing-portal", "payments",
+        "pay", "shop", "store", "beta", "preview", "demo", "sandbox", "prod", "production",
+        "stage", "qa", "uat", "localhost", "mta-sts", "wpad", "isatap", "lyncdiscover", "sip",
     }
 )  # fmt: skip
 
@@ -61,6 +69,7 @@ SHARED_APPS = [
     "ninja",
     "accounts",
     "accounts.throttle",
+    "accounts.platform",
     "usage_stats",
 ]
 # Auth and sessions live at the same level (django-tenants' security note): a
