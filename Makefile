@@ -7,10 +7,11 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db redis migrate seed run test test-fast test-split-stats lint format bench soak stop clean
+.PHONY: help venv db redis migrate seed run dev test test-fast test-split-stats lint format bench soak stop clean
 
 help:
 	@echo "make run     install, start PostgreSQL and Redis, migrate, seed demo tenants; web on :$(PORT), Celery worker and beat (Procfile)"
+	@echo "make dev     the same with Django's runserver: DEBUG on, autoreload (make run is production-like)"
 	@echo "make test    same set-up, then the whole test suite"
 	@echo "make test-fast  same set-up, then the unit and db tiers only (no servers, no browser; under a minute)"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
@@ -42,6 +43,9 @@ seed: migrate
 
 run: redis seed
 	@scripts/run.sh
+
+dev: redis seed
+	@scripts/run.sh dev
 
 test: venv db
 	@scripts/system_deps.sh chromium redis-server

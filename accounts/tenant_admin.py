@@ -20,6 +20,7 @@ from audit.actions import ActorKind
 from audit.admin import ReadOnlyAuditAdmin
 from audit.models import AuditRecord
 from audit.selectors import audit_record_list
+from core.forms import visible_text_fields
 
 from . import selectors, services
 from .models import ApiToken, User
@@ -112,6 +113,10 @@ class TenantUserCreationForm(BaseUserCreationForm):
         model = User
         fields = ("email", "full_name", "role")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible_text_fields(self, "full_name")
+
     def clean_email(self) -> str:
         email = (self.cleaned_data.get("email") or "").strip().lower()
         if User.objects.filter(email__iexact=email).exists():
@@ -123,6 +128,10 @@ class TenantUserChangeForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("email", "full_name", "role", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible_text_fields(self, "full_name")
 
     def clean_email(self) -> str:
         email = (self.cleaned_data.get("email") or "").strip().lower()

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from audit.actors import actor_for_user
+from core.forms import visible_text_fields
 from core.tenancy import on_public_schema
 
 from .exports import tenant_export_request
@@ -57,6 +58,10 @@ class ClientProvisionForm(forms.ModelForm):
         model = Client
         fields = ["name", "slug"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible_text_fields(self, "name")
+
     def clean_slug(self) -> str:
         return tenant_slug_validate(self.cleaned_data.get("slug", ""))
 
@@ -68,6 +73,18 @@ class ClientProvisionForm(forms.ModelForm):
     def validate_unique(self) -> None:
         # tenant_slug_validate already checks uniqueness with a friendlier message.
         pass
+
+
+class ClientChangeForm(forms.ModelForm):
+    """Only the name is editable (tenant_rename); it must show what it says (core/text.py)."""
+
+    class Meta:
+        model = Client
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible_text_fields(self, "name")
 
 
 class DomainForm(forms.ModelForm):
@@ -226,8 +243,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
         return tenants[0]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = ClientProvisionForm
+        kwargs["form"] = ClientProvisionForm if obj is None else ClientChangeForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):

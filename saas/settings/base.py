@@ -31,6 +31,8 @@ MIDDLEWARE = [
     # Request ID, log context and metrics for every request; /healthz on any host.
     "core.middleware.RequestContextMiddleware",
     "core.middleware.HealthCheckMiddleware",
+    # Empty-bodied errors (405s, 410s) get their branded page; under /api/ every error is JSON.
+    "core.middleware.ErrorPageMiddleware",
     "tenants.middleware.TenantMiddleware",
     # One `request` usage event per request of a known host, 404s and 403s included.
     "usage_stats.ingest.middleware.UsageStatsMiddleware",

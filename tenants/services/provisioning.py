@@ -16,6 +16,7 @@ import usage_stats
 from audit.actions import ActorKind, AuditAction
 from audit.actors import Actor, actor_system
 from audit.services import audit_record
+from core.text import text_problem
 
 from ..models import Client, Domain
 from ..template import template_ensure
@@ -88,6 +89,8 @@ def tenant_provision(
         errors["name"] = ["Give the organisation a name."]
     elif len(name) > 100:
         errors["name"] = ["Use at most 100 characters."]
+    elif problem := text_problem(name):
+        errors["name"] = [problem]
     owner_email = (owner_email or "").strip().lower()
     try:
         validate_email(owner_email)

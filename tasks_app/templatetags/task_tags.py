@@ -1,0 +1,26 @@
+"""`{% due task today %}`: a task's due date as a <time> in words (tasks_app/due.py)."""
+
+import datetime as dt
+
+from django import template
+from django.utils.html import format_html
+
+from ..due import due_describe
+
+register = template.Library()
+
+
+@register.simple_tag
+def due(task, today: dt.date) -> str:
+    if task.due_date is None:
+        return format_html(
+            '<span class="help" title="No due date">—<span class="visually-hidden"> no due date</span></span>'
+        )
+    described = due_describe(task.due_date, today=today, done=task.is_done)
+    return format_html(
+        '<time datetime="{}" title="Due {}"{}>{}</time>',
+        described.iso,
+        described.date_label,
+        format_html(' class="overdue"') if described.overdue else "",
+        described.phrase,
+    )
