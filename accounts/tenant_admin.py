@@ -44,6 +44,7 @@ class TenantAdminSite(admin.AdminSite):
     site_title = "Taskhive admin"
     index_title = "People and tasks"
     login_form = OwnerAuthenticationForm
+    enable_nav_sidebar = False
 
     def has_permission(self, request: HttpRequest) -> bool:
         return _is_owner(request)
@@ -52,6 +53,7 @@ class TenantAdminSite(admin.AdminSite):
         context = super().each_context(request)
         tenant = getattr(request, "tenant", None)
         context["site_header"] = f"{tenant.name} admin" if tenant is not None else "Admin"
+        context["site_title"] = f"{tenant.name} admin" if tenant is not None else "Admin"
         return context
 
     def admin_view(self, view, cacheable=False):

@@ -27,6 +27,14 @@ from .services import (
 )
 
 
+# The staff admin on the base domain (django.contrib.admin's default site).
+admin.site.site_header = "Taskhive staff"
+admin.site.site_title = "Taskhive staff"
+admin.site.index_title = "Organisations, people and usage"
+# The sidebar would take a quarter of a 1280 px screen from the change lists.
+admin.site.enable_nav_sidebar = False
+
+
 class PublicSchemaOnlyAdmin(admin.ModelAdmin):
     """Tenant tables live in the public schema, which a tenant's search_path also
     reaches; only staff on the base domain may see them, never a tenant owner."""
@@ -158,7 +166,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # only through the delete_tenant action, with the slug typed
 
-    @admin.action(description="Suspend selected tenants (their hosts answer 423)", permissions=["change"])
+    @admin.action(description="Suspend selected organisations (their hosts answer 423)", permissions=["change"])
     def suspend_tenants(self, request, queryset):
         actor = actor_for_user(request.user)
         self._each(
@@ -168,7 +176,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
             "suspended",
         )
 
-    @admin.action(description="Reactivate selected tenants", permissions=["change"])
+    @admin.action(description="Reactivate selected organisations", permissions=["change"])
     def reactivate_tenants(self, request, queryset):
         actor = actor_for_user(request.user)
         self._each(request, queryset, lambda t: tenant_reactivate(actor=actor, tenant=t), "reactivated")
@@ -187,7 +195,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
                 request, f"{len(names)} tenant(s) {done}: {', '.join(names)}.", messages.SUCCESS
             )
 
-    @admin.action(description="Export the selected tenant's data (JSON)", permissions=["view"])
+    @admin.action(description="Export the selected organisation's data (JSON)", permissions=["view"])
     def export_tenant(self, request, queryset):
         """Queue the export (a worker writes it) and show its page, which offers the file,
         to this staff member only, once it is ready."""
@@ -201,7 +209,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
             return None
         return redirect("staff_exports:page", slug=tenant.slug)
 
-    @admin.action(description="Delete the selected tenant and drop its schema…", permissions=["change"])
+    @admin.action(description="Delete the selected organisation and drop its schema…", permissions=["change"])
     def delete_tenant(self, request, queryset):
         tenant = self._single(request, queryset, "delete")
         if tenant is None:

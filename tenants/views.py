@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -7,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 from core.forms import form_errors_add
 
 from .forms import SignupForm
-from .services import tenant_provision
+from .services import tenant_provision, tenant_provision_check
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -29,4 +30,17 @@ def signup(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(
                 f"{request.scheme}://{result.domain.domain}{port_part}/accounts/login/?welcome=1"
             )
-    return render(request, "public/signup.html", {"form": form}, status=400 if form.errors else 200)
+    elif request.method == "POST":
+        _service_errors_add(form)
+    context = {"form": form, "password_rules": password_validators_help_texts()}
+    return render(request, "public/signup.html", context, status=400 if form.errors else 200)
+
+
+def _service_errors_add(form: SignupForm) -> None:
+    """All problems in one round: the service's checks of the fields the form accepted."""
+    values = {name: str(form.data.get(name, "")) for name in ("slug", "name", "owner_email")}
+    problems = tenant_provision_check(**values, owner_password=str(form.data.get("owner_password", "")))
+    for field, field_messages in problems.items():
+        if field in form.fields and field not in form.errors:
+            for message in field_messages:
+                form.add_error(field, message)

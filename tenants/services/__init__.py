@@ -25,6 +25,7 @@ from .provisioning import (
     public_tenant_ensure,
     tenant_host,
     tenant_provision,
+    tenant_provision_check,
     tenant_slug_validate,
     tenants_bulk_create,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "tenant_export",
     "tenant_host",
     "tenant_provision",
+    "tenant_provision_check",
     "tenant_reactivate",
     "tenant_rename",
     "tenant_slug_validate",

@@ -61,24 +61,13 @@ def tenant_slug_validate(slug: str) -> str:
     return slug
 
 
-def tenant_provision(
-    *,
-    slug: str,
-    name: str,
-    owner_email: str,
-    owner_password: str | None,
-    actor: Actor | None = None,
-) -> ProvisionedTenant:
-    """Create a tenant: its schema, its primary domain and its owner, all or nothing.
+def tenant_provision_check(
+    *, slug: str, name: str, owner_email: str, owner_password: str | None
+) -> dict[str, list[str]]:
+    """Every problem with these sign-up values at once, by field ({} when they are fine).
 
-    The schema is a copy of the migrated template schema (tenants/template.py), which
-    takes tens of milliseconds instead of running every migration. An owner_password of
-    None gives the owner an unusable password (bulk and load-test tenants). The audit
-    record names `actor`, or the new owner when None (a sign-up on the public site).
-
-    Raises ValidationError (with a dict of field errors) on bad input; nothing is
-    created in that case.
-    """
+    tenant_provision raises these; the sign-up page also shows them beside the form's own
+    errors, so a person fixes everything in one round."""
     errors: dict[str, list[str]] = {}
     try:
         slug = tenant_slug_validate(slug)
@@ -101,6 +90,33 @@ def tenant_provision(
             validate_password(owner_password)
         except ValidationError as exc:
             errors["owner_password"] = exc.messages
+    return errors
+
+
+def tenant_provision(
+    *,
+    slug: str,
+    name: str,
+    owner_email: str,
+    owner_password: str | None,
+    actor: Actor | None = None,
+) -> ProvisionedTenant:
+    """Create a tenant: its schema, its primary domain and its owner, all or nothing.
+
+    The schema is a copy of the migrated template schema (tenants/template.py), which
+    takes tens of milliseconds instead of running every migration. An owner_password of
+    None gives the owner an unusable password (bulk and load-test tenants). The audit
+    record names `actor`, or the new owner when None (a sign-up on the public site).
+
+    Raises ValidationError (with a dict of field errors) on bad input; nothing is
+    created in that case.
+    """
+    errors = tenant_provision_check(
+        slug=slug, name=name, owner_email=owner_email, owner_password=owner_password
+    )
+    slug = (slug or "").strip()
+    name = (name or "").strip()
+    owner_email = (owner_email or "").strip().lower()
     if errors:
         raise ValidationError(errors)
 
