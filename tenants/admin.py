@@ -26,7 +26,6 @@ from .services import (
     tenant_suspend,
 )
 
-
 # The staff admin on the base domain (django.contrib.admin's default site).
 admin.site.site_header = "Taskhive staff"
 admin.site.site_title = "Taskhive staff"
@@ -166,7 +165,9 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # only through the delete_tenant action, with the slug typed
 
-    @admin.action(description="Suspend selected organisations (their hosts answer 423)", permissions=["change"])
+    @admin.action(
+        description="Suspend selected organisations (their hosts answer 423)", permissions=["change"]
+    )
     def suspend_tenants(self, request, queryset):
         actor = actor_for_user(request.user)
         self._each(

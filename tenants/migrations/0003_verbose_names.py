@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0002_lifecycle'),
+        ("tenants", "0002_lifecycle"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='client',
-            options={'ordering': ['name'], 'verbose_name': 'organisation', 'verbose_name_plural': 'organisations'},
+            name="client",
+            options={
+                "ordering": ["name"],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
+            },
         ),
     ]
