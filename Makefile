@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db redis migrate seed run dev test test-fast test-split-stats lint format bench soak stop clean
+.PHONY: help venv db redis migrate seed static run dev test test-fast test-split-stats lint format bench soak stop clean
 
 help:
 	@echo "make run     install, start PostgreSQL and Redis, migrate, seed demo tenants; web on :$(PORT), Celery worker and beat (Procfile)"
@@ -41,7 +41,12 @@ seed: migrate
 	$(MANAGE) stats_generate --events 5000 --days 14 --if-empty
 	$(MANAGE) stats_rollup
 
-run: redis seed
+# Static files for whitenoise, compressed (gzip) and cacheable; finders still serve
+# anything newer, so an edit shows without running this again.
+static: venv
+	DJANGO_SETTINGS_MODULE=saas.settings.local $(MANAGE) collectstatic --noinput -v 0
+
+run: redis seed static
 	@scripts/run.sh
 
 dev: redis seed
