@@ -23,7 +23,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.responses import Status
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import BeforeValidator, ConfigDict, StrictInt
+from pydantic import BeforeValidator, ConfigDict
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
@@ -62,6 +62,21 @@ def _digits_only(value: object) -> object:
 
 
 DigitsInt = Annotated[int, BeforeValidator(_digits_only)]
+
+
+def _json_integer(value: object) -> object:
+    # A JSON integer, as JSON Schema means it (1 and 1.0 alike); never a string ("1",
+    # "1.0") or a boolean (`true` is 1 to pydantic's lax mode).
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise ValueError("Use a JSON integer (not a string, a fraction or true/false).")
+
+
+# Constraints first, inside the Annotated, so the schema says `minimum`/`maximum` (pydantic puts
+# a Field's ge/le on an Optional's union as unknown keys otherwise).
+AssigneeId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_integer)]
 
 
 class TokenAuth(HttpBearer):
@@ -219,7 +234,7 @@ class TaskIn(_Input):
         description="Empty, or with a visible character; no bidirectional control characters.",
     )
     due_date: IsoDate | None = None
-    assignee_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description=ASSIGNEE_DESCRIPTION)
+    assignee_id: AssigneeId | None = Field(None, description=ASSIGNEE_DESCRIPTION)
 
 
 class TaskPatch(_Input):
@@ -230,7 +245,7 @@ class TaskPatch(_Input):
     description: str = Field(None, max_length=DESCRIPTION_MAX_LENGTH, pattern=DESCRIPTION_PATTERN)
     status: Literal["open", "done"] = None
     due_date: IsoDate | None = None
-    assignee_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description=ASSIGNEE_DESCRIPTION)
+    assignee_id: AssigneeId | None = Field(None, description=ASSIGNEE_DESCRIPTION)
 
 
 def _task_out(task: Task) -> dict:
