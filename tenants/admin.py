@@ -105,6 +105,12 @@ class DomainForm(forms.ModelForm):
         model = Domain
         fields = ["domain", "is_primary"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The tabular inline shows column headings, not labels: name each input for screen readers.
+        self.fields["domain"].widget.attrs["aria-label"] = "Host"
+        self.fields["is_primary"].widget.attrs["aria-label"] = "Primary domain"
+
     def clean_domain(self) -> str:
         host = domain_normalize(self.cleaned_data.get("domain", ""))
         if self.instance.pk:
@@ -116,6 +122,11 @@ class DomainForm(forms.ModelForm):
 
 
 class DomainFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Remove this domain"
+
     def clean(self) -> None:
         super().clean()
         kept = [

@@ -33,11 +33,13 @@ MIDDLEWARE = [
     "core.middleware.HealthCheckMiddleware",
     # Empty-bodied errors (405s, 410s) get their branded page; under /api/ every error is JSON.
     "core.middleware.ErrorPageMiddleware",
+    # Security headers and static files before host routing: the unknown-host and
+    # suspended pages need their stylesheet, and static files name no tenant.
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantMiddleware",
     # One `request` usage event per request of a known host, 404s and 403s included.
     "usage_stats.ingest.middleware.UsageStatsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

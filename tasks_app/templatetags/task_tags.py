@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ..due import due_describe
 
@@ -21,6 +22,6 @@ def due(task, today: dt.date) -> str:
         '<time datetime="{}" title="Due {}"{}>{}</time>',
         described.iso,
         described.date_label,
-        format_html(' class="overdue"') if described.overdue else "",
+        mark_safe(' class="overdue"') if described.overdue else "",
         described.phrase,
     )

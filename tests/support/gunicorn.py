@@ -144,7 +144,7 @@ def make_run_gunicorn(*, log_dir: Path, workers: int = 2, **env: str) -> Iterato
         stats_database_url=database_url("stats"),
         log_dir=log_dir,
         workers=workers,
-        extra_env={k: v for k, v in extra.items()},
+        extra_env=dict(extra),
         settings_module=MAKE_RUN_SETTINGS,
     ) as server:
         yield server
