@@ -161,3 +161,11 @@ def test_the_owner_admin_is_under_the_organisations_name(acme):
     index = acme.login().get("/admin/").content.decode()
     assert "Acme Corporation admin" in index
     assert "API tokens" in index and "Api tokens" not in index
+
+
+def test_favicon_on_every_host(acme):
+    for client in (acme.client(), HttpClient(HTTP_HOST="localhost")):
+        response = client.get("/favicon.ico")
+        assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    page = acme.client().get("/accounts/login/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
