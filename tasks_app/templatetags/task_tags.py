@@ -14,7 +14,7 @@ register = template.Library()
 @register.simple_tag
 def due(task, today: dt.date) -> str:
     if task.due_date is None:
-        return format_html(
+        return mark_safe(
             '<span class="help" title="No due date">—<span class="visually-hidden"> no due date</span></span>'
         )
     described = due_describe(task.due_date, today=today, done=task.is_done)
