@@ -7,10 +7,11 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db redis mail migrate seed run test test-fast test-split-stats lint format bench soak stop clean
+.PHONY: help venv db redis mail migrate seed static run dev test test-fast test-split-stats lint format bench soak stop clean
 
 help:
 	@echo "make run     install, start PostgreSQL, Redis and the mail sink (.data/mail/), migrate, seed demo tenants; web on :$(PORT), Celery worker and beat (Procfile)"
+	@echo "make dev     the same with Django's runserver: DEBUG on, autoreload (make run is production-like)"
 	@echo "make test    same set-up, then the whole test suite"
 	@echo "make test-fast  same set-up, then the unit and db tiers only (no servers, no browser; under a minute)"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
@@ -44,8 +45,16 @@ seed: migrate
 	$(MANAGE) stats_generate --days 14 --if-empty
 	$(MANAGE) stats_rollup
 
-run: redis mail seed
+# Static files for whitenoise, compressed (gzip) and cacheable; finders still serve
+# anything newer, so an edit shows without running this again.
+static: venv
+	DJANGO_SETTINGS_MODULE=saas.settings.local $(MANAGE) collectstatic --noinput -v 0
+
+run: redis mail seed static
 	@scripts/run.sh
+
+dev: redis mail seed
+	@scripts/run.sh dev
 
 test: venv db
 	@scripts/system_deps.sh chromium redis-server

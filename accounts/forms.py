@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from core.text import validate_visible_text
+
 from .models import User
 from .services import API_TOKEN_NAME_MAX_LENGTH
 
@@ -16,7 +18,9 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 class InviteForm(forms.Form):
     email = forms.EmailField()
-    full_name = forms.CharField(required=False, max_length=150, label="Name")
+    full_name = forms.CharField(
+        required=False, max_length=150, label="Name", validators=[validate_visible_text]
+    )
     role = forms.ChoiceField(choices=User.Role.choices, initial=User.Role.MEMBER)
 
 
@@ -67,4 +71,6 @@ class FindOrganisationForm(forms.Form):
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(max_length=API_TOKEN_NAME_MAX_LENGTH, label="Token name")
+    name = forms.CharField(
+        max_length=API_TOKEN_NAME_MAX_LENGTH, label="Token name", validators=[validate_visible_text]
+    )

@@ -88,6 +88,8 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
         indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created_idx")]
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.actions import AuditAction
 from audit.actors import actor_for_user
 from audit.services import audit_record
+from core.text import text_problem
 
 from .directory import account_index_add, account_index_remove
 from .models import ApiToken, User
@@ -66,6 +67,8 @@ def user_update(
         full_name = full_name.strip()
         if len(full_name) > 150:
             errors["full_name"] = ["Use at most 150 characters."]
+        elif problem := text_problem(full_name):
+            errors["full_name"] = [problem]
         if full_name != user.full_name:
             changes["full_name"] = [user.full_name, full_name]
     if errors:
@@ -150,8 +153,8 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         raise ValidationError({"name": ["Give the token a name, e.g. the script that uses it."]})
     if len(name) > API_TOKEN_NAME_MAX_LENGTH:
         raise ValidationError({"name": [f"Use at most {API_TOKEN_NAME_MAX_LENGTH} characters."]})
-    if "\x00" in name:
-        raise ValidationError({"name": ["Null characters are not allowed."]})
+    if problem := text_problem(name):
+        raise ValidationError({"name": [problem]})
     raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], digest=_api_token_digest(raw))
     return token, raw

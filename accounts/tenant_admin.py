@@ -19,6 +19,7 @@ from audit.actions import ActorKind
 from audit.admin import ReadOnlyAuditAdmin
 from audit.models import AuditRecord
 from audit.selectors import audit_record_list
+from core.forms import visible_text_fields
 
 from . import invitations, selectors, services
 from .models import ApiToken, Invitation, User
@@ -43,6 +44,7 @@ class TenantAdminSite(admin.AdminSite):
     site_title = "Taskhive admin"
     index_title = "People and tasks"
     login_form = OwnerAuthenticationForm
+    enable_nav_sidebar = False
 
     def has_permission(self, request: HttpRequest) -> bool:
         return _is_owner(request)
@@ -51,6 +53,7 @@ class TenantAdminSite(admin.AdminSite):
         context = super().each_context(request)
         tenant = getattr(request, "tenant", None)
         context["site_header"] = f"{tenant.name} admin" if tenant is not None else "Admin"
+        context["site_title"] = f"{tenant.name} admin" if tenant is not None else "Admin"
         return context
 
     def admin_view(self, view, cacheable=False):
@@ -111,6 +114,10 @@ class TenantUserChangeForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("email", "full_name", "role", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible_text_fields(self, "full_name")
 
     def clean_email(self) -> str:
         email = (self.cleaned_data.get("email") or "").strip().lower()

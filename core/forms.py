@@ -13,3 +13,14 @@ def form_errors_add(form: forms.Form, exc: ValidationError) -> None:
     for field, field_messages in exc.message_dict.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def visible_text_fields(form: forms.BaseForm, *names: str) -> None:
+    """Refuse invisible-only text and bidi controls in these fields (core/text.py), so a
+    form shows the message beside the field before any service is called."""
+    from .text import validate_visible_text
+
+    for name in names:
+        field = form.fields.get(name)
+        if field is not None and validate_visible_text not in field.validators:
+            field.validators.append(validate_visible_text)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.log import log_response
 
 from . import metrics
+from .errors import api_error_response, error_response, is_api_request
 from .health import HEALTHZ_PATHS, healthz
 from .logging import current_request
 
@@ -65,3 +66,41 @@ class HealthCheckMiddleware:
             request.is_healthz = True
             return healthz(request)
         return self.get_response(request)
+
+
+class ErrorPageMiddleware:
+    """Gives every error response a body people (or API clients) can read.
+
+    Django and django-ninja answer some errors with an empty body: a 405 from
+    `require_http_methods` or from an API operation, a bare `HttpResponseNotAllowed`,
+    a `HttpResponseGone`. Such a response gets the branded page of its status
+    (core/errors.py) with its headers (`Allow`, `Retry-After`) kept. Under /api/ every
+    error that is not JSON already becomes `{"detail": ...}`.
+
+    Sits just inside HealthCheckMiddleware, outside host routing, so the unknown-host and
+    suspended pages pass through it too.
+    """
+
+    KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        status = response.status_code
+        if status < 400 or getattr(response, "streaming", False):
+            return response
+        content_type = response.get("Content-Type", "")
+        if is_api_request(request):
+            if content_type.startswith("application/json"):
+                return response
+            replacement = api_error_response(request, status)
+        elif response.content:
+            return response
+        else:
+            replacement = error_response(request, status)
+        for header in self.KEPT_HEADERS:
+            if header in response:
+                replacement[header] = response[header]
+        return replacement

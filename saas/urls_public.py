@@ -1,5 +1,6 @@
 """URLs on the base domain: the public site and the staff admin."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -10,6 +11,8 @@ from usage_stats import health_views as stats_health_views
 
 urlpatterns = [
     path("", tenant_views.landing, name="landing"),
+    # Browsers that ignore <link rel="icon"> still find the favicon (no 404 on every page).
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)),
     path("signup/", tenant_views.signup, name="signup"),
     path("accounts/", include("accounts.urls_public")),
     path("login/", RedirectView.as_view(pattern_name="accounts:find_organisation"), name="login_redirect"),

@@ -1,5 +1,6 @@
 """URLs on a tenant's host."""
 
+from django.conf import settings
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -10,6 +11,8 @@ from usage_stats.dashboards import views as usage_views
 
 urlpatterns = [
     path("", task_views.task_list, name="task_list"),
+    # Browsers that ignore <link rel="icon"> still find the favicon (no 404 on every page).
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)),
     path("tasks/", include("tasks_app.urls")),
     path("accounts/", include("accounts.urls")),
     # Owners only, and only this tenant's people and tasks (accounts/tenant_admin.py).

@@ -10,10 +10,21 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PORT="${PORT:-8000}"
 export WEB_PORT="$PORT"
+# `scripts/run.sh dev` (make dev): runserver with DEBUG and autoreload. Otherwise (make run)
+# production-like: DEBUG off, a secret generated into .data/secret_key, whitenoise.
+MODE="${1:-run}"
+if [ "$MODE" = dev ]; then
+  PROCFILE=Procfile.dev
+  export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-saas.settings.dev}"
+else
+  PROCFILE=Procfile
+  export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-saas.settings.local}"
+fi
 
 pg_log="$(ls -d .data/postgres.log /var/tmp/saas-pg-*/postgres.log 2>/dev/null | head -n 1)"
 cat <<INFO
 Taskhive on http://localhost:$PORT (demo tenants: http://acme.localhost:$PORT, http://globex.localhost:$PORT)
+Settings: $DJANGO_SETTINGS_MODULE ($([ "$MODE" = dev ] && echo "DEBUG on, autoreload" || echo "DEBUG off; make dev for DEBUG and autoreload"))
 Logs:
   web (gunicorn), worker (celery), beat (celery beat): this terminal, each line prefixed by its name
   PostgreSQL: ${DATABASE_URL:+external server (DATABASE_URL)}${DATABASE_URL:-${pg_log:-.data/postgres.log}}
@@ -29,7 +40,7 @@ services_stop() {
 }
 
 # -p: honcho gives the first process (web) this PORT; the Procfile reads WEB_PORT anyway.
-"$ROOT/.venv/bin/honcho" start -f Procfile -p "$PORT" &
+"$ROOT/.venv/bin/honcho" start -f "$PROCFILE" -p "$PORT" &
 honcho_pid=$!
 stopped_by_signal=0
 trap 'stopped_by_signal=1; kill -TERM "$honcho_pid" 2>/dev/null' INT TERM

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from accounts.tenant_admin import OwnerModelAdmin, tenant_admin_site
+from core.forms import visible_text_fields
 
 from . import selectors, services
 from .models import Task
@@ -13,6 +14,10 @@ class TaskAdminForm(forms.ModelForm):
     class Meta:
         model = Task
         fields = ["title", "description", "status", "due_date", "assignee"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible_text_fields(self, "title", "description")
 
     def clean_assignee(self):
         assignee = self.cleaned_data.get("assignee")

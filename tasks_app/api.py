@@ -3,7 +3,12 @@
 Authentication is a personal token (`Authorization: Bearer <token>`, created on
 the settings page) or the browser session (with its CSRF token for writes). Both
 are looked up in the current tenant's schema, so another tenant's token is
-unknown (401) and another tenant's task id is missing (404).
+unknown (401) and another tenant's task id is missing (404). On the shared API host
+(`api.<BASE_DOMAIN>`, tenants/api_host.py) the tenant is the `X-Tenant-ID` header's and
+only tokens are accepted.
+
+Types are strict: ids are JSON integers (not `"1"`, `1.0` or `true`), query and path
+integers are plain digits. Every error is JSON (tasks_app/api_errors.py).
 """
 
 import datetime as dt
@@ -23,16 +28,19 @@ from pydantic import BeforeValidator, ConfigDict
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
+from core.text import OPTIONAL_TEXT_PATTERN, STORABLE_TEXT_PATTERN, VISIBLE_TEXT_PATTERN
 
-from . import selectors, services
+from . import api_errors, selectors, services
 from .models import Task
 from .services import DESCRIPTION_MAX_LENGTH
 
 MAX_ID = selectors.MAX_DB_ID
-# Text the database can store: no NUL. Titles also need one visible character.
-NO_NUL = r"^[^\x00]*$"
-TITLE_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# core/text.py: a title needs a visible character, and neither may hold NUL or bidi controls.
+NO_NUL = STORABLE_TEXT_PATTERN
+TITLE_PATTERN = VISIBLE_TEXT_PATTERN
+DESCRIPTION_PATTERN = OPTIONAL_TEXT_PATTERN
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def _iso_date_only(value: object) -> object:
@@ -44,6 +52,31 @@ def _iso_date_only(value: object) -> object:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+
+
+def _digits_only(value: object) -> object:
+    # Query and path values arrive as text; pydantic's lax mode would take "1.0" or " 1".
+    if type(value) is int or (isinstance(value, str) and _DIGITS.fullmatch(value)):
+        return value
+    raise ValueError("Use a whole number written with digits only.")
+
+
+DigitsInt = Annotated[int, BeforeValidator(_digits_only)]
+
+
+def _json_integer(value: object) -> object:
+    # A JSON integer, as JSON Schema means it (1 and 1.0 alike); never a string ("1",
+    # "1.0") or a boolean (`true` is 1 to pydantic's lax mode).
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise ValueError("Use a JSON integer (not a string, a fraction or true/false).")
+
+
+# Constraints first, inside the Annotated, so the schema says `minimum`/`maximum` (pydantic puts
+# a Field's ge/le on an Optional's union as unknown keys otherwise).
+AssigneeId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_integer)]
 
 
 class TokenAuth(HttpBearer):
@@ -66,15 +99,64 @@ class SessionAuth(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        # The shared API host takes tokens only: its tenant comes from a header.
+        if getattr(request, "api_host_tenant", False):
+            return None
         return request.user if request.user.is_authenticated else None
 
 
-api = NinjaAPI(
+TENANT_HEADER_PARAMETER = {
+    "name": "X-Tenant-ID",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "On the shared API host `api.<BASE_DOMAIN>` only, and required there: the "
+    "organisation's subdomain (`acme` for acme.<BASE_DOMAIN>). Missing: 400 `Tenant ID missing`; "
+    "no such organisation: 404; a token of another organisation: 401. Ignored on an "
+    "organisation's own host.",
+}
+
+
+class TaskhiveAPI(NinjaAPI):
+    """django-ninja's API, with the shared host's tenant header in the OpenAPI schema."""
+
+    def validation_error_from_error_contexts(self, error_contexts):
+        """django-ninja's, keeping each error's input for tasks_app/api_errors.py to word its
+        message by (the input is never echoed back)."""
+        errors = []
+        for context in error_contexts:
+            model = context.model
+            for item in context.pydantic_validation_error.errors(include_url=False):
+                loc = model.__ninja_flatten_map_reverse__.get(item["loc"], item["loc"])
+                errors.append(
+                    {
+                        "loc": (model.__ninja_param_source__, *loc),
+                        "msg": item["msg"],
+                        "type": item["type"],
+                        "input": item.get("input"),
+                    }
+                )
+        return NinjaValidationError(errors)
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.setdefault("components", {})
+        components.setdefault("parameters", {})["TenantId"] = TENANT_HEADER_PARAMETER
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/TenantId"})
+        return schema
+
+
+api = TaskhiveAPI(
     title="Taskhive API",
     version="1.0.0",
     description=(
-        "Tasks of the organisation at this address. Authenticate with a personal API token "
-        "(Settings → API tokens) sent as `Authorization: Bearer <token>`."
+        "Tasks and people of the organisation at this address. Authenticate with a personal "
+        "API token (Settings → API tokens) sent as `Authorization: Bearer <token>`. On the shared "
+        "API host `api.<BASE_DOMAIN>`, also send `X-Tenant-ID: <subdomain>`: a missing header is a "
+        "400, an unknown organisation a 404, and another organisation's token a 401. Every error "
+        "is JSON with a `detail`."
     ),
     urls_namespace="api-v1",
     auth=[TokenAuth(), SessionAuth()],
@@ -101,6 +183,11 @@ class PersonOut(Schema):
     name: str = Field(..., description="Full name, or the email when none is set.")
 
 
+class PersonListItem(PersonOut):
+    role: Literal["owner", "member"]
+    active: bool = Field(..., description="Deactivated people keep their tasks but cannot be assigned.")
+
+
 class TaskOut(Schema):
     id: int
     title: str
@@ -122,17 +209,32 @@ class TaskPageOut(Schema):
     results: list[TaskOut]
 
 
+ASSIGNEE_DESCRIPTION = (
+    "The id of an active person of this organisation (`GET /api/v1/people`). Any other id, "
+    "or a deactivated person newly assigned, is a 422 naming `assignee_id`."
+)
+
+
 class _Input(Schema):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
 
 class TaskIn(_Input):
-    title: str = Field(..., min_length=1, max_length=Task.TITLE_MAX_LENGTH, pattern=TITLE_PATTERN)
-    description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH, pattern=NO_NUL)
-    due_date: IsoDate | None = None
-    assignee_id: int | None = Field(
-        None, ge=1, le=MAX_ID, description="An active person of this organisation."
+    title: str = Field(
+        ...,
+        min_length=1,
+        max_length=Task.TITLE_MAX_LENGTH,
+        pattern=TITLE_PATTERN,
+        description="At least one visible character; no bidirectional control characters.",
     )
+    description: str = Field(
+        "",
+        max_length=DESCRIPTION_MAX_LENGTH,
+        pattern=DESCRIPTION_PATTERN,
+        description="Empty, or with a visible character; no bidirectional control characters.",
+    )
+    due_date: IsoDate | None = None
+    assignee_id: AssigneeId | None = Field(None, description=ASSIGNEE_DESCRIPTION)
 
 
 class TaskPatch(_Input):
@@ -140,10 +242,10 @@ class TaskPatch(_Input):
 
     # Not nullable: omitting them leaves them alone, `null` is rejected.
     title: str = Field(None, min_length=1, max_length=Task.TITLE_MAX_LENGTH, pattern=TITLE_PATTERN)
-    description: str = Field(None, max_length=DESCRIPTION_MAX_LENGTH, pattern=NO_NUL)
+    description: str = Field(None, max_length=DESCRIPTION_MAX_LENGTH, pattern=DESCRIPTION_PATTERN)
     status: Literal["open", "done"] = None
     due_date: IsoDate | None = None
-    assignee_id: int | None = Field(None, ge=1, le=MAX_ID)
+    assignee_id: AssigneeId | None = Field(None, description=ASSIGNEE_DESCRIPTION)
 
 
 def _task_out(task: Task) -> dict:
@@ -178,17 +280,7 @@ def _field_errors(
     return api.create_response(request, {"detail": items}, status=422)
 
 
-@api.exception_handler(NinjaValidationError)
-def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    items = [
-        {
-            "loc": list(error.get("loc", ())),
-            "msg": str(error.get("msg", "")),
-            "type": str(error.get("type", "")),
-        }
-        for error in exc.errors
-    ]
-    return api.create_response(request, {"detail": items}, status=422)
+api_errors.install(api)
 
 
 def _assignee(assignee_id: int | None) -> User | None:
@@ -207,11 +299,31 @@ def _task_or_404(task_id: int) -> Task:
     return task
 
 
-COMMON_ERRORS = {401: Message, 422: ValidationErrorOut}
+COMMON_ERRORS = {401: Message, 404: Message, 422: ValidationErrorOut}
 # Writes with the session cookie but without the CSRF token.
 WRITE_ERRORS = {**COMMON_ERRORS, 403: Message}
 PAYLOAD_FIELDS = {"assignee": "assignee_id"}
 TaskId = Path(..., ge=1, le=MAX_ID, description="The task's id in this organisation.")
+
+
+@api.get(
+    "/people",
+    response={200: list[PersonListItem], **COMMON_ERRORS},
+    summary="List people",
+    description="Everyone in the organisation, owners first, active before deactivated: "
+    "the ids to use as `assignee_id`.",
+)
+def list_people(request: HttpRequest):
+    return [
+        {
+            "id": person.pk,
+            "name": person.get_full_name(),
+            "email": person.email,
+            "role": person.role,
+            "active": person.is_active,
+        }
+        for person in account_selectors.user_list()
+    ]
 
 
 @api.get(
@@ -236,8 +348,8 @@ def list_tasks(
         description="Words that must all appear in the title or description.",
     ),
     sort: Literal["-created", "created", "due", "-due"] = Query("-created"),
-    page: int = Query(1, ge=1, le=1_000_000),
-    per_page: int = Query(selectors.DEFAULT_PER_PAGE, ge=1, le=100),
+    page: Annotated[int, BeforeValidator(_digits_only)] = Query(1, ge=1, le=1_000_000),
+    per_page: Annotated[int, BeforeValidator(_digits_only)] = Query(selectors.DEFAULT_PER_PAGE, ge=1, le=100),
 ):
     if assignee is not None and assignee not in ("me", "none"):
         assignee = int(assignee)
@@ -252,7 +364,7 @@ def list_tasks(
     }
 
 
-@api.post("/tasks", response={201: TaskOut, 400: Message, **WRITE_ERRORS}, summary="Create a task")
+@api.post("/tasks", response={201: TaskOut, **WRITE_ERRORS}, summary="Create a task")
 def create_task(request: HttpRequest, payload: TaskIn):
     try:
         task = services.task_create(
@@ -267,18 +379,18 @@ def create_task(request: HttpRequest, payload: TaskIn):
     return Status(201, _task_out(task))
 
 
-@api.get("/tasks/{task_id}", response={200: TaskOut, 404: Message, **COMMON_ERRORS}, summary="Get a task")
-def get_task(request: HttpRequest, task_id: int = TaskId):
+@api.get("/tasks/{task_id}", response={200: TaskOut, **COMMON_ERRORS}, summary="Get a task")
+def get_task(request: HttpRequest, task_id: DigitsInt = TaskId):
     return _task_out(_task_or_404(task_id))
 
 
 @api.patch(
     "/tasks/{task_id}",
-    response={200: TaskOut, 400: Message, 404: Message, **WRITE_ERRORS},
+    response={200: TaskOut, **WRITE_ERRORS},
     summary="Change a task",
     description="Send only the fields to change. Setting `status` to `done` records `completed_at`.",
 )
-def update_task(request: HttpRequest, payload: TaskPatch, task_id: int = TaskId):
+def update_task(request: HttpRequest, payload: TaskPatch, task_id: DigitsInt = TaskId):
     task = _task_or_404(task_id)
     changes = payload.model_dump(exclude_unset=True)
     try:
@@ -290,7 +402,7 @@ def update_task(request: HttpRequest, payload: TaskPatch, task_id: int = TaskId)
     return _task_out(task)
 
 
-@api.delete("/tasks/{task_id}", response={204: None, 404: Message, **WRITE_ERRORS}, summary="Delete a task")
-def delete_task(request: HttpRequest, task_id: int = TaskId):
+@api.delete("/tasks/{task_id}", response={204: None, **WRITE_ERRORS}, summary="Delete a task")
+def delete_task(request: HttpRequest, task_id: DigitsInt = TaskId):
     services.task_delete(actor=request.auth, task=_task_or_404(task_id))
     return Status(204, None)

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
+from core.forms import visible_text_fields
 
 from . import selectors
 from .models import Task
@@ -32,6 +33,7 @@ class TaskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = assignees
         self.fields["assignee"].label_from_instance = lambda user: user.get_full_name()
+        visible_text_fields(self, "title", "description")
 
 
 class TaskEditForm(TaskForm):

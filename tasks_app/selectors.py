@@ -86,3 +86,8 @@ def task_get(*, task_id: int) -> Task | None:
     if not 0 < task_id <= MAX_DB_ID:
         return None
     return Task.objects.select_related("assignee", "created_by").filter(pk=task_id).first()
+
+
+def task_any() -> bool:
+    """Whether the organisation has any task at all (an empty list then invites the first)."""
+    return Task.objects.exists()

@@ -14,23 +14,12 @@ from django.utils import timezone
 
 import usage_stats
 from accounts.models import User
+from core.text import text_problem
 
 from .models import Task
 
 DESCRIPTION_MAX_LENGTH = 20_000
 UPDATABLE_FIELDS = frozenset({"title", "description", "status", "due_date", "assignee"})
-
-
-def _text_problem(value: str) -> str | None:
-    # PostgreSQL rejects NUL in text, and lone surrogates cannot be encoded: both
-    # would otherwise surface as a 500 from the database driver.
-    if "\x00" in value:
-        return "Null characters are not allowed."
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Use valid Unicode text."
-    return None
 
 
 def _validate(task: Task, *, check_assignee: bool) -> None:
@@ -41,11 +30,11 @@ def _validate(task: Task, *, check_assignee: bool) -> None:
         errors["title"] = ["Give the task a title."]
     elif len(task.title) > Task.TITLE_MAX_LENGTH:
         errors["title"] = [f"Use at most {Task.TITLE_MAX_LENGTH} characters ({len(task.title)} given)."]
-    elif problem := _text_problem(task.title):
+    elif problem := text_problem(task.title):
         errors["title"] = [problem]
     if len(task.description) > DESCRIPTION_MAX_LENGTH:
         errors["description"] = [f"Use at most {DESCRIPTION_MAX_LENGTH} characters."]
-    elif problem := _text_problem(task.description):
+    elif problem := text_problem(task.description):
         errors["description"] = [problem]
     if task.status not in Task.Status.values:
         errors["status"] = ["Choose open or done."]

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from core.forms import form_errors_add
@@ -60,6 +60,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "sort_labels": selectors.SORT_LABELS,
         "per_page_choices": selectors.PER_PAGE_CHOICES,
         "today": timezone.localdate(),
+        "has_any_task": page is not None and (page.count > 0 or selectors.task_any()),
     }
     return render(request, "tasks_app/task_list.html", context, status=status)
 
@@ -82,8 +83,21 @@ def task_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    """The task, read-only, with its actions (complete or reopen, edit, delete)."""
+    task = _get_task_or_404(task_id)
+    context = {
+        "task": task,
+        "back": _next_url(request, reverse("task_list")),
+        "today": timezone.localdate(),
+    }
+    return render(request, "tasks_app/task_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_edit(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _get_task_or_404(task_id)
     initial = {
         "title": task.title,
@@ -97,6 +111,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         initial=initial,
         assignees=account_selectors.user_assignable_list(also_id=task.assignee_id),
     )
+    detail_url = reverse("task_detail", args=[task.pk])
     if request.method == "POST" and form.is_valid():
         try:
             services.task_update(actor=request.user, task=task, **form.cleaned_data)
@@ -104,9 +119,9 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
             form_errors_add(form, exc)
         else:
             messages.success(request, f"Saved “{task.title}”.")
-            return HttpResponseRedirect(_next_url(request, reverse("task_list")))
+            return HttpResponseRedirect(_next_url(request, detail_url))
     status = 400 if form.errors else 200
-    context = {"form": form, "task": task, "back": _next_url(request, reverse("task_list"))}
+    context = {"form": form, "task": task, "back": _next_url(request, detail_url)}
     return render(request, "tasks_app/task_form.html", context, status=status)
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from audit.actors import actor_for_user
+from core.forms import visible_text_fields
 from core.tenancy import on_public_schema
 
 from .exports import tenant_export_request
@@ -26,6 +27,13 @@ from .services import (
     tenant_subdomain_change,
     tenant_suspend,
 )
+
+# The staff admin on the base domain (django.contrib.admin's default site).
+admin.site.site_header = "Taskhive staff"
+admin.site.site_title = "Taskhive staff"
+admin.site.index_title = "Organisations, people and usage"
+# The sidebar would take a quarter of a 1280 px screen from the change lists.
+admin.site.enable_nav_sidebar = False
 
 
 class PublicSchemaOnlyAdmin(admin.ModelAdmin):
@@ -59,6 +67,10 @@ class ClientProvisionForm(forms.ModelForm):
         model = Client
         fields = ["name", "slug"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible_text_fields(self, "name")
+
     def clean_slug(self) -> str:
         return tenant_slug_validate(self.cleaned_data.get("slug", ""))
 
@@ -72,6 +84,18 @@ class ClientProvisionForm(forms.ModelForm):
         pass
 
 
+class ClientChangeForm(forms.ModelForm):
+    """Only the name is editable (tenant_rename); it must show what it says (core/text.py)."""
+
+    class Meta:
+        model = Client
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible_text_fields(self, "name")
+
+
 class DomainForm(forms.ModelForm):
     """A host for the tenant, normalised as routing sees it; under BASE_DOMAIN only its own slug.
 
@@ -82,6 +106,12 @@ class DomainForm(forms.ModelForm):
     class Meta:
         model = Domain
         fields = ["domain", "is_primary"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The tabular inline shows column headings, not labels: name each input for screen readers.
+        self.fields["domain"].widget.attrs["aria-label"] = "Host"
+        self.fields["is_primary"].widget.attrs["aria-label"] = "Primary domain"
 
     def clean_domain(self) -> str:
         host = domain_normalize(self.cleaned_data.get("domain", ""))
@@ -94,6 +124,11 @@ class DomainForm(forms.ModelForm):
 
 
 class DomainFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Remove this domain"
+
     def clean(self) -> None:
         super().clean()
         kept = [
@@ -155,7 +190,9 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # only through the delete_tenant action, with the slug typed
 
-    @admin.action(description="Suspend selected tenants (their hosts answer 423)", permissions=["change"])
+    @admin.action(
+        description="Suspend selected organisations (their hosts answer 423)", permissions=["change"]
+    )
     def suspend_tenants(self, request, queryset):
         actor = actor_for_user(request.user)
         self._each(
@@ -165,12 +202,14 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
             "suspended",
         )
 
-    @admin.action(description="Restore selected deleted tenants (before their purge)", permissions=["change"])
+    @admin.action(
+        description="Restore selected deleted organisations (before their purge)", permissions=["change"]
+    )
     def restore_tenants(self, request, queryset):
         actor = actor_for_user(request.user)
         self._each(request, queryset, lambda t: tenant_restore(actor=actor, tenant=t), "restored")
 
-    @admin.action(description="Change the selected tenant's subdomain…", permissions=["change"])
+    @admin.action(description="Change the selected organisation's subdomain…", permissions=["change"])
     def change_subdomain(self, request, queryset):
         tenant = self._single(request, queryset, "rename")
         if tenant is None:
@@ -196,7 +235,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
             request, tenant, form, "tenants/admin/change_subdomain.html", "Change the subdomain"
         )
 
-    @admin.action(description="Reactivate selected tenants", permissions=["change"])
+    @admin.action(description="Reactivate selected organisations", permissions=["change"])
     def reactivate_tenants(self, request, queryset):
         actor = actor_for_user(request.user)
         self._each(request, queryset, lambda t: tenant_reactivate(actor=actor, tenant=t), "reactivated")
@@ -215,7 +254,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
                 request, f"{len(names)} tenant(s) {done}: {', '.join(names)}.", messages.SUCCESS
             )
 
-    @admin.action(description="Export the selected tenant's data (JSON)", permissions=["view"])
+    @admin.action(description="Export the selected organisation's data (JSON)", permissions=["view"])
     def export_tenant(self, request, queryset):
         """Queue the export (a worker writes it) and show its page, which offers the file,
         to this staff member only, once it is ready."""
@@ -230,7 +269,8 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
         return redirect("staff_exports:page", slug=tenant.slug)
 
     @admin.action(
-        description="Delete the selected tenant (purged after the grace period)…", permissions=["change"]
+        description="Delete the selected organisation (purged after the grace period)…",
+        permissions=["change"],
     )
     def delete_tenant(self, request, queryset):
         tenant = self._single(request, queryset, "delete")
@@ -282,8 +322,7 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
         return tenants[0]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = ClientProvisionForm
+        kwargs["form"] = ClientProvisionForm if obj is None else ClientChangeForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):

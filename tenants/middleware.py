@@ -14,9 +14,11 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.errors import error_response
+
+from .api_host import api_host_dispatch, api_host_name
 from .hosts import host_normalise
 from .routing import route_cache
 
@@ -46,6 +48,9 @@ class TenantMiddleware:
         # The previous request may have left the connection on another tenant.
         connection.set_schema_to_public()
         host = request_host(request)
+        if host is not None and host == api_host_name():
+            # The shared API host: the tenant comes from a header (tenants/api_host.py).
+            return api_host_dispatch(request, host, self.get_response)
         route = route_cache.lookup(host) if host else None
         if route is None:
             return unknown_host_response(request)
@@ -68,15 +73,24 @@ class TenantMiddleware:
 
 
 def unknown_host_response(request: HttpRequest) -> HttpResponse:
-    html = render_to_string("errors/unknown_host.html", {})
-    return HttpResponse(html, status=404)
+    return error_response(request, 404, "errors/unknown_host.html", site_url=_site_url(request))
 
 
 def suspended_response(request: HttpRequest) -> HttpResponse:
-    html = render_to_string("tenants/suspended.html", {"tenant_name": request.tenant.name})
-    response = HttpResponse(html, status=SUSPENDED_STATUS)
-    response["Cache-Control"] = "no-store"
-    return response
+    return error_response(
+        request,
+        SUSPENDED_STATUS,
+        "tenants/suspended.html",
+        tenant_name=request.tenant.name,
+        site_url=_site_url(request),
+    )
+
+
+def _site_url(request: HttpRequest) -> str:
+    """The public site, for the error pages' way back (this host has nothing to go back to)."""
+    port = request.get_port()
+    port_part = "" if port in ("80", "443") else f":{port}"
+    return f"{request.scheme}://{settings.BASE_DOMAIN}{port_part}/"
 
 
 def moved_host_response(request: HttpRequest, host: str) -> HttpResponse:

@@ -39,6 +39,9 @@ class Client(TenantMixin):
 
     class Meta:
         ordering = ["name"]
+        # What staff and people call a tenant; "client" is django-tenants' word.
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
 
     def __str__(self) -> str:
         return self.name

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -8,7 +9,7 @@ from accounts.signup import signup_complete, signup_throttle
 from core.forms import form_errors_add
 
 from .forms import SignupForm
-from .services import tenant_provision
+from .services import tenant_provision, tenant_provision_check
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -36,4 +37,17 @@ def signup(request: HttpRequest) -> HttpResponse:
                 host=result.domain.domain,
                 owner_email=result.owner_email,
             )
-    return render(request, "public/signup.html", {"form": form}, status=400 if form.errors else 200)
+    elif request.method == "POST":
+        _service_errors_add(form)
+    context = {"form": form, "password_rules": password_validators_help_texts()}
+    return render(request, "public/signup.html", context, status=400 if form.errors else 200)
+
+
+def _service_errors_add(form: SignupForm) -> None:
+    """All problems in one round: the service's checks of the fields the form accepted."""
+    values = {name: str(form.data.get(name, "")) for name in ("slug", "name", "owner_email")}
+    problems = tenant_provision_check(**values, owner_password=str(form.data.get("owner_password", "")))
+    for field, field_messages in problems.items():
+        if field in form.fields and field not in form.errors:
+            for message in field_messages:
+                form.add_error(field, message)

@@ -34,11 +34,15 @@ MIDDLEWARE = [
     # Request ID, log context and metrics for every request; /healthz on any host.
     "core.middleware.RequestContextMiddleware",
     "core.middleware.HealthCheckMiddleware",
+    # Empty-bodied errors (405s, 410s) get their branded page; under /api/ every error is JSON.
+    "core.middleware.ErrorPageMiddleware",
+    # Security headers and static files before host routing: the unknown-host and
+    # suspended pages need their stylesheet, and static files name no tenant.
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantMiddleware",
     # One `request` usage event per request of a known host, 404s and 403s included.
     "usage_stats.ingest.middleware.UsageStatsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -70,6 +74,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The app's date format ("20 Nov 2026") in both admins too (core/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["core.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

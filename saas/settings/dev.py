@@ -1,4 +1,5 @@
-"""Local development: `make run`. Debug defaults on; a throwaway secret is allowed."""
+"""Development: `make dev` (runserver with autoreload). Debug defaults on; a throwaway secret is allowed.
+`make run` uses saas.settings.local (DEBUG off, a generated secret)."""
 
 from .environment import embedded_env_read
 

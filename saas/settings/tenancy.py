@@ -34,6 +34,8 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATION_WORKERS", default=os.c
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "saas.urls_public"
 ROOT_URLCONF = "saas.urls_tenants"
+# The shared API host api.<BASE_DOMAIN>, tenant chosen by X-Tenant-ID (tenants/api_host.py).
+API_HOST_URLCONF = "saas.urls_api"
 # Slugs that can never be a tenant: they are hosts or paths people expect to be ours.
 RESERVED_SLUGS = frozenset(
     {

@@ -29,6 +29,7 @@ from .provisioning import (
     public_tenant_ensure,
     tenant_host,
     tenant_provision,
+    tenant_provision_check,
     tenant_slug_validate,
     tenants_bulk_create,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "tenant_host",
     "tenant_import",
     "tenant_provision",
+    "tenant_provision_check",
     "tenant_purge",
     "tenant_reactivate",
     "tenant_rename",

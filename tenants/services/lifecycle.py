@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 from audit.actions import AuditAction
 from audit.actors import Actor
 from audit.services import audit_record
+from core.text import text_problem
 
 from ..models import Client
 
@@ -86,6 +87,8 @@ def tenant_rename(*, actor: Actor, tenant: Client, name: str) -> Client:
         raise ValidationError({"name": ["Give the organisation a name."]})
     if len(name) > 100:
         raise ValidationError({"name": ["Use at most 100 characters."]})
+    if problem := text_problem(name):
+        raise ValidationError({"name": [problem]})
     stored = Client.objects.get(pk=tenant.pk).name
     if name == stored:
         return tenant

@@ -20,6 +20,7 @@ from accounts.directory import account_index_add
 from audit.actions import ActorKind, AuditAction
 from audit.actors import Actor, actor_system
 from audit.services import audit_record
+from core.text import text_problem
 
 from ..models import Client, Domain
 from ..template import template_ensure
@@ -70,6 +71,38 @@ def tenant_slug_validate(slug: str) -> str:
     return slug
 
 
+def tenant_provision_check(
+    *, slug: str, name: str, owner_email: str, owner_password: str | None
+) -> dict[str, list[str]]:
+    """Every problem with these sign-up values at once, by field ({} when they are fine).
+
+    tenant_provision raises these; the sign-up page also shows them beside the form's own
+    errors, so a person fixes everything in one round."""
+    errors: dict[str, list[str]] = {}
+    try:
+        slug = tenant_slug_validate(slug)
+    except ValidationError as exc:
+        errors["slug"] = exc.messages
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Give the organisation a name."]
+    elif len(name) > 100:
+        errors["name"] = ["Use at most 100 characters."]
+    elif problem := text_problem(name):
+        errors["name"] = [problem]
+    owner_email = (owner_email or "").strip().lower()
+    try:
+        validate_email(owner_email)
+    except ValidationError:
+        errors["owner_email"] = ["Enter a valid email address."]
+    if owner_password is not None:
+        try:
+            validate_password(owner_password)
+        except ValidationError as exc:
+            errors["owner_password"] = exc.messages
+    return errors
+
+
 def tenant_provision(
     *,
     slug: str,
@@ -92,26 +125,12 @@ def tenant_provision(
     "already taken" (never an IntegrityError). `owner_verified` marks the owner's address as
     verified (operators' commands); a sign-up verifies it by mail (accounts/verification.py).
     """
-    errors: dict[str, list[str]] = {}
-    try:
-        slug = tenant_slug_validate(slug)
-    except ValidationError as exc:
-        errors["slug"] = exc.messages
+    errors = tenant_provision_check(
+        slug=slug, name=name, owner_email=owner_email, owner_password=owner_password
+    )
+    slug = (slug or "").strip()
     name = (name or "").strip()
-    if not name:
-        errors["name"] = ["Give the organisation a name."]
-    elif len(name) > 100:
-        errors["name"] = ["Use at most 100 characters."]
     owner_email = (owner_email or "").strip().lower()
-    try:
-        validate_email(owner_email)
-    except ValidationError:
-        errors["owner_email"] = ["Enter a valid email address."]
-    if owner_password is not None:
-        try:
-            validate_password(owner_password)
-        except ValidationError as exc:
-            errors["owner_password"] = exc.messages
     if errors:
         raise ValidationError(errors)
 

@@ -72,3 +72,73 @@ def test_csrf_failure_is_a_plain_403_without_django_reasons(acme):
     assert b"This form has expired" in response.content
     assert b"CSRF cookie not set" not in response.content
     assert b"Referer" not in response.content
+
+
+# --- Every error page has the app's chrome and a way back, on both kinds of host ------------
+
+CHROME = (b'class="topbar"', b"css/app.css", b"favicon.svg", b"Skip to content", b'href="/"')
+
+
+def _assert_branded(response, status: int) -> None:
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("text/html")
+    for marker in CHROME:
+        assert marker in response.content, (status, marker)
+    assert b"hunter2" not in response.content
+    assert b"Django" not in response.content
+
+
+@override_settings(
+    ROOT_URLCONF="tests.security.error_urls", PUBLIC_SCHEMA_URLCONF="tests.security.error_urls"
+)
+@pytest.mark.parametrize("host", ["acme.localhost", "localhost"])
+@pytest.mark.parametrize("status", [400, 403, 404, 405, 410, 429, 500])
+def test_every_error_status_is_a_branded_page(tenants, db, host, status):
+    client = HttpClient(HTTP_HOST=host, raise_request_exception=False)
+    response = client.get(f"/status/{status}/")
+    _assert_branded(response, status)
+    if status == 405:
+        assert response["Allow"] == "POST"
+
+
+@override_settings(
+    ROOT_URLCONF="tests.security.error_urls", PUBLIC_SCHEMA_URLCONF="tests.security.error_urls"
+)
+@pytest.mark.parametrize("host", ["acme.localhost", "localhost"])
+@pytest.mark.parametrize("status", [400, 403, 404, 405, 410, 429, 500])
+def test_every_error_under_api_is_json(tenants, db, host, status):
+    client = HttpClient(HTTP_HOST=host, raise_request_exception=False)
+    response = client.get(f"/api/status/{status}/")
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert set(response.json()) == {"detail"}
+    assert b"hunter2" not in response.content
+
+
+def test_csrf_failure_is_branded_on_both_hosts(acme):
+    for host, path in ((acme.host, "/accounts/login/"), ("localhost", "/signup/")):
+        response = HttpClient(HTTP_HOST=host, enforce_csrf_checks=True).post(path, {"x": "y"})
+        _assert_branded(response, 403)
+        assert b"This form has expired" in response.content
+
+
+def test_unknown_host_and_suspended_pages_are_branded_and_lead_to_the_public_site(tenants, db):
+    from audit.actors import actor_system
+    from tenants.services import tenant_provision, tenant_suspend
+
+    unknown = HttpClient(HTTP_HOST="nobody.localhost").get("/")
+    _assert_branded(unknown, 404)
+    assert b"http://localhost/" in unknown.content
+    result = tenant_provision(
+        slug="suspendo", name="Suspendo Ltd", owner_email="o@s.example", owner_password=None
+    )
+    tenant_suspend(actor=actor_system(), tenant=result.tenant, reason="test")
+    suspended = HttpClient(HTTP_HOST="suspendo.localhost").get("/")
+    _assert_branded(suspended, 423)
+    assert b"Suspendo Ltd is suspended" in suspended.content
+
+
+def test_a_405_from_a_real_view_is_branded(acme):
+    response = acme.login().get("/tasks/1/complete/")
+    _assert_branded(response, 405)
+    assert response["Allow"] == "POST"

@@ -221,10 +221,11 @@ def _ids_around(task: Task) -> list[int]:
     return [max(1, task.pk - 1), task.pk, task.pk + 1]
 
 
-# Every task route of tasks_app/urls.py; POST to the detail page is the edit form.
+# Every task route of tasks_app/urls.py: the read-only page, the edit form, the actions.
 UI_TASK_ROUTES = [
     ("get", "/tasks/{id}/"),
-    ("post", "/tasks/{id}/"),
+    ("get", "/tasks/{id}/edit/"),
+    ("post", "/tasks/{id}/edit/"),
     ("post", "/tasks/{id}/complete/"),
     ("post", "/tasks/{id}/reopen/"),
     ("get", "/tasks/{id}/delete/"),

@@ -129,3 +129,22 @@ def _wait_until_serving(server: Gunicorn, timeout_s: float = 45) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"gunicorn did not become healthy:\n{server.log()}")
+
+
+# `make run`'s settings (saas/settings/local.py): DEBUG off, the generated secret, whitenoise.
+MAKE_RUN_SETTINGS = "saas.settings.local"
+
+
+@contextmanager
+def make_run_gunicorn(*, log_dir: Path, workers: int = 2, **env: str) -> Iterator[Gunicorn]:
+    """gunicorn with `make run`'s settings against this run's test databases."""
+    extra = {"USAGE_STATS_ENABLED": "false", **env}
+    with gunicorn(
+        database_url=database_url("default"),
+        stats_database_url=database_url("stats"),
+        log_dir=log_dir,
+        workers=workers,
+        extra_env=dict(extra),
+        settings_module=MAKE_RUN_SETTINGS,
+    ) as server:
+        yield server

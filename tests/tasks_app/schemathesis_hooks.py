@@ -19,5 +19,6 @@ def before_call(context, case, kwargs):
     body = case.body
     if isinstance(body, dict):
         value = body.get("assignee_id")
-        if type(value) is int and 1 <= value <= MAX_ID:
+        # A JSON integer in range (1.0 is one, as JSON Schema says); booleans are not.
+        if type(value) in (int, float) and float(value).is_integer() and 1 <= value <= MAX_ID:
             body["assignee_id"] = ASSIGNEE_ID

@@ -6,6 +6,7 @@ from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
 from accounts.services import api_token_create
+from tasks_app.api_errors import UNAUTHORIZED
 from tasks_app.models import Task
 from tests.support.factories import make_person, make_task, unique
 
@@ -167,10 +168,12 @@ def test_patch_validation_errors(api, acme, body):
     assert task.status == "open"
 
 
-def test_malformed_json_is_400(api):
+def test_malformed_json_is_422_as_documented(api):
     response = api.post("/tasks", "{not json")
-    assert response.status_code == 400
-    assert response.json() == {"detail": "Cannot parse request body"}
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [{"loc": ["body"], "msg": "The request body is not valid JSON.", "type": "json_invalid"}]
+    }
 
 
 @pytest.mark.parametrize(
@@ -214,7 +217,7 @@ def test_requests_without_valid_credentials_get_401(acme):
             client.delete(f"/tasks/{task.pk}"),
         ]:
             assert response.status_code == 401
-            assert response.json() == {"detail": "Unauthorized"}
+            assert response.json() == {"detail": UNAUTHORIZED}
     with schema_context("acme"):
         assert Task.objects.get(pk=task.pk).title == task.title
     basic = HttpClient(HTTP_HOST=acme.host, headers={"Authorization": "Basic dXNlcjpwYXNz"})
@@ -263,7 +266,7 @@ def test_openapi_schema_is_served(acme):
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
-    assert set(schema["paths"]) == {"/api/v1/tasks", "/api/v1/tasks/{task_id}"}
+    assert set(schema["paths"]) == {"/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/people"}
     assert {"get", "post"} <= set(schema["paths"]["/api/v1/tasks"])
     assert {"get", "patch", "delete"} <= set(schema["paths"]["/api/v1/tasks/{task_id}"])
     schemes = schema["components"]["securitySchemes"]

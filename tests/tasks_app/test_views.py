@@ -98,10 +98,10 @@ def _count(schema: str) -> int:
 def test_edit_task_and_return_to_filtered_list(acme, acme_member):
     task = make_task(acme, title=unique("edit"))
     client = acme.login()
-    page = client.get(f"/tasks/{task.pk}/?next=/%3Fstatus%3Dall")
+    page = client.get(f"/tasks/{task.pk}/edit/?next=/%3Fstatus%3Dall")
     assert page.status_code == 200 and task.title in page.content.decode()
     response = client.post(
-        f"/tasks/{task.pk}/",
+        f"/tasks/{task.pk}/edit/",
         {
             "title": "Renamed",
             "description": "",
@@ -122,7 +122,7 @@ def test_edit_task_and_return_to_filtered_list(acme, acme_member):
 def test_edit_errors_and_foreign_redirects_are_refused(acme):
     task = make_task(acme, title=unique("edit"))
     client = acme.login()
-    response = client.post(f"/tasks/{task.pk}/", {"title": "", "status": "nope"})
+    response = client.post(f"/tasks/{task.pk}/edit/", {"title": "", "status": "nope"})
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"title", "status"}
     # An off-site or javascript: `next` falls back to the list.
