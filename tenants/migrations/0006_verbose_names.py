@@ -5,16 +5,16 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_api_tokens"),
+        ("tenants", "0005_job_progress_tenant_uuids"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name="apitoken",
+            name="client",
             options={
-                "ordering": ["-created_at", "-id"],
-                "verbose_name": "API token",
-                "verbose_name_plural": "API tokens",
+                "ordering": ["name"],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
             },
         ),
     ]

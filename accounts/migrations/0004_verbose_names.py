@@ -5,16 +5,16 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0002_lifecycle"),
+        ("accounts", "0003_email_verification_invitations"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name="client",
+            name="apitoken",
             options={
-                "ordering": ["name"],
-                "verbose_name": "organisation",
-                "verbose_name_plural": "organisations",
+                "ordering": ["-created_at", "-id"],
+                "verbose_name": "API token",
+                "verbose_name_plural": "API tokens",
             },
         ),
     ]
