@@ -65,7 +65,7 @@ def dashboard_build(
         users = selectors.usage_active_users_by_tenant(period=period)
         active_users = sum(users.values())
         top = by_tenant.top(panels.TOP_TENANTS)
-        labels = selectors.tenant_labels(tenant_ids={*by_tenant.per_bucket, *users})
+        labels = selectors.tenant_labels(tenant_ids={*by_tenant.totals, *users})
         card, tenant_charts, tenant_tables = panels.tenants_panel(
             axis=axis,
             period=period,

@@ -125,7 +125,7 @@ DASH_SERIES_TENANT = _by_grain(
 # dashboard's per-tenant chart and its top tenants table, from one read.
 DASH_SERIES_BY_TENANT = _by_grain(
     lambda grain: sql.SQL(
-        "SELECT tenant_id, b, coalesce(sum(s * requests), 0), {sums} FROM {rows} GROUP BY tenant_id, b"
+        "SELECT tenant_id::text, b, coalesce(sum(s * requests), 0), {sums} FROM {rows} GROUP BY tenant_id, b"
     ).format(
         sums=_SUMS,
         rows=_signed_rows(_TENANT, f"tenant_id, requests, {_COUNTER_COLS}", tenant=False, grain=grain),
