@@ -128,7 +128,8 @@ def routes_version_read() -> int:
     connection.ensure_connection()
     raw = connection.connection
     assert raw is not None
-    with raw.cursor() as cursor:
+    # Errors as Django's own (an outage is then a 503 like any other query's).
+    with connection.wrap_database_errors, raw.cursor() as cursor:
         cursor.execute(_VERSION_READ_SQL)
         return int(cursor.fetchone()[0])
 
