@@ -14,7 +14,7 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings.dev")
 
-BENCHMARKS = ["ingest", "dashboards", "tenants", "jobs", "pooler_demo"]
+BENCHMARKS = ["ingest", "dashboards", "tenants", "routing", "jobs", "pooler_demo"]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 

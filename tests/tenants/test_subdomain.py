@@ -118,3 +118,22 @@ def test_the_usage_history_follows_the_organisation(tenants, db):
     assert export.status_code == 200
     rows = b"".join(export.streaming_content).decode().strip().splitlines()
     assert sum(",task.created," in row for row in rows) == 3
+
+
+def test_staff_change_a_subdomain_from_the_admin(tenants, db):
+    staff = HttpClient(HTTP_HOST="localhost")
+    staff.force_login(User.objects.create_superuser("subdomain-staff@example.com", PASSWORD))
+    tenant = _provision("admold")
+
+    def action(**extra):
+        data = {"action": "change_subdomain", "_selected_action": [tenant.pk], **extra}
+        return staff.post("/admin/tenants/client/", data)
+
+    page = action()
+    assert page.status_code == 200 and b"New subdomain" in page.content
+    refused = action(new_slug="globex")
+    assert refused.status_code == 400 and b"already taken" in refused.content
+    assert action(new_slug="admnew").status_code == 302
+    assert Client.objects.get(pk=tenant.pk).slug == "admnew"
+    record = AuditRecord.objects.get(action="tenant.subdomain_changed", tenant_uuid=tenant.uuid)
+    assert record.actor_email == "subdomain-staff@example.com"
