@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context, schema_exists
 
+from accounts.invitations import invitation_accept, invitation_create, invitation_token
 from accounts.models import User
 from accounts.services import user_role_change
 from audit.models import AuditRecord
@@ -22,17 +23,28 @@ from tenants.services import tenant_provision
 from tests.support.tenants import PASSWORD, tenant_delete_now
 
 
+def _join(owner: User, email: str, name: str) -> User:
+    """Invited by `owner`, accepted with PASSWORD (the invitation rows are exported too)."""
+    invitation = invitation_create(
+        actor=owner, email=email, full_name=name, base_url="http://x.invalid", organisation="Source Org"
+    )
+    return invitation_accept(token=invitation_token(invitation), password=PASSWORD)
+
+
 def _source(slug: str) -> Client:
     """A tenant with an owner, two more people (one promoted to owner, one deactivated
     later) and tasks assigned among them."""
     result = tenant_provision(
-        slug=slug, name="Source Org", owner_email=f"o@{slug}.example", owner_password=PASSWORD
+        slug=slug,
+        name="Source Org",
+        owner_email=f"o@{slug}.example",
+        owner_password=PASSWORD,
+        owner_verified=True,
     )
     with schema_context(slug):
         owner = User.objects.get(email=f"o@{slug}.example")
-        # People as an accepted invitation leaves them (the invitation flow is tested in tests/accounts).
-        ann = User.objects.create_user(f"ann@{slug}.example", PASSWORD, full_name="Ann")
-        bob = User.objects.create_user(f"bob@{slug}.example", PASSWORD, full_name="Bob")
+        ann = _join(owner, f"ann@{slug}.example", "Ann")
+        bob = _join(owner, f"bob@{slug}.example", "Bob")
         user_role_change(actor=owner, user=ann, role=User.Role.OWNER)
         task_create(actor=owner, title="Write the plan", assignee=ann)
         task_create(actor=ann, title="Review the plan", assignee=bob, description="by Friday")
