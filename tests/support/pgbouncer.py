@@ -50,11 +50,13 @@ class PgBouncer:
         """Rows of PgBouncer's admin console `SHOW <what>`."""
         import psycopg2
 
+        # The app role is one of the console's stats_users (scripts/pgbouncer.sh).
+        settings_dict = connections["default"].settings_dict
         conn = psycopg2.connect(
             host="127.0.0.1",
             port=self.port,
             dbname="pgbouncer",
-            user="postgres",
+            user=settings_dict["USER"],
             password=self.admin_password,
         )
         conn.autocommit = True
