@@ -7,7 +7,7 @@ each transaction and with `SET LOCAL ROLE` sent in the same message as the searc
 
 - the tenant's own role on a tenant schema: privileges on that schema's tables and
   sequences only, none in any other tenant's schema or on a public table;
-- nothing (`SET LOCAL ROLE NONE`, the app role itself) on the public schema: the shared
+- the session's own role (`SET LOCAL role TO DEFAULT`: the app role) on the public schema: the shared
   tables (tenants, domains, audit records, sign-in failures, jobs), no tenant schema;
 - the owner role (DB_OWNER_ROLE) inside `owner_role()`: migrations, provisioning, deletion,
   partition maintenance. The app role may SET ROLE to the owner (it is a NOINHERIT member),

@@ -78,7 +78,7 @@ def _transaction(raw: Any) -> Iterator[None]:
         with raw.cursor() as cursor:
             cursor.execute(owner_sql)
             yield
-            cursor.execute("SET LOCAL ROLE NONE")
+            cursor.execute("SET LOCAL role TO DEFAULT")
         return
     # In autocommit mode psycopg2's commit()/rollback() are no-ops: say it in SQL. Partition
     # DDL runs as the owner role (core/db/roles.py), whichever process runs it.

@@ -44,7 +44,7 @@ _NO_TRANSACTION_BLOCK = re.compile(
     r"|(?:CREATE|DROP|REINDEX)\b[^;]*\bCONCURRENTLY\b)",
     re.IGNORECASE,
 )
-_SESSION_UNDO = "SET ROLE NONE; RESET search_path"
+_SESSION_UNDO = "RESET ROLE; RESET search_path"
 
 
 class PrefixedStatementsMixin:

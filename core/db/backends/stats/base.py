@@ -22,5 +22,5 @@ class DatabaseWrapper(PrefixedStatementsMixin, postgresql_base.DatabaseWrapper):
             return (role,), roles.set_local_role_sql(role)
         if self._local_prefix_key is not None and not self.autocommit:
             # The owner's block ended inside this transaction: back to the app role.
-            return (None,), "SET LOCAL ROLE NONE; "
+            return (None,), "SET LOCAL role TO DEFAULT; "
         return (None,), ""

@@ -13,8 +13,8 @@ the first statement (core/db/backends/statement_prefix.py), it states
     SET LOCAL ROLE "<database>_t_<schema>"; SET LOCAL search_path = "<schema>", public;
 
 on a tenant schema, so PostgreSQL itself refuses any table outside the tenant's schema
-(core/db/roles.py), and `SET LOCAL ROLE NONE; SET LOCAL search_path = public;` (the app
-role) on the public schema. Inside `core.db.roles.owner_role()` the role is the owner's.
+(core/db/roles.py), and `SET LOCAL role TO DEFAULT; SET LOCAL search_path = public;` (the
+app role) on the public schema. Inside `core.db.roles.owner_role()` the role is the owner's.
 With DB_TENANT_ROLES off only the search_path is stated (the benchmarks' baseline).
 
 Both cost no extra round trip, in autocommit and in transactions alike, directly or behind
@@ -77,8 +77,12 @@ class DatabaseWrapper(PrefixedStatementsMixin, tenants_base.DatabaseWrapper):
         if cached is None or cached[0] != key:
             # _get_cursor_search_paths validates every name, so quoting is enough.
             paths = ", ".join(quote_schema_name(s) for s in self._get_cursor_search_paths())
-            role_sql = roles.set_local_role_sql(role) if role else "SET LOCAL ROLE NONE; "
-            if role is None and not self._tenant_roles and not roles.owner_role_name():
+            if role:
+                role_sql = roles.set_local_role_sql(role)
+            elif self._tenant_roles or roles.owner_role_name():
+                # The session's own role (the app's), also after a switch earlier in the transaction.
+                role_sql = "SET LOCAL role TO DEFAULT; "
+            else:
                 role_sql = ""  # the app is the owner: no role is ever switched
             cached = (key, f"{role_sql}SET LOCAL search_path = {paths}; ")
             self._prefix_cache = cached
