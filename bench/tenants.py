@@ -35,7 +35,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from django_tenants.clone import CloneSchema
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
@@ -117,10 +117,7 @@ def _bench_creation(report, total: int) -> None:
                 _timed_rolled_back(_create_by_migrating, f"benchm-{run_id}-{i}")
                 for i in range(MIGRATE_CREATIONS)
             ]
-            clone_ms = [
-                _timed_rolled_back(_create_by_django_tenants_clone, f"benchc-{run_id}-{i}")
-                for i in range(CLONE_CREATIONS)
-            ]
+            clone_ms = _clone_baseline_ms(run_id)
         finally:
             for slug in made:
                 tenant = tenant_get(slug=slug)
@@ -139,17 +136,32 @@ def _bench_creation(report, total: int) -> None:
         creations=CREATIONS,
         max_ms=max(timings),
     )
-    report.add(
-        "tenants.create_ms_vs_django_tenants_clone",
-        median,
-        "ms",
-        baseline=statistics.median(clone_ms),
-        baseline_name=f"django-tenants clone_schema + fake migrate (median of {CLONE_CREATIONS})",
-    )
+    if clone_ms:
+        report.add(
+            "tenants.create_ms_vs_django_tenants_clone",
+            median,
+            "ms",
+            baseline=statistics.median(clone_ms),
+            baseline_name=f"django-tenants clone_schema + fake migrate (median of {CLONE_CREATIONS})",
+        )
     started = time.perf_counter()
     for _ in range(3):
         make_password("bench-pw-1234-x")  # the default (PBKDF2) hasher
     report.add("tenants.owner_password_hash_ms", (time.perf_counter() - started) * 1000 / 3, "ms")
+
+
+def _clone_baseline_ms(run_id: str) -> list[float]:
+    """django-tenants' clone_schema replays the template's privileges with SET ROLE to each
+    grantor, which the owner role may not always become (it is no member of the app role): then
+    there is no such baseline, and the run goes on without it."""
+    try:
+        return [
+            _timed_rolled_back(_create_by_django_tenants_clone, f"benchc-{run_id}-{i}")
+            for i in range(CLONE_CREATIONS)
+        ]
+    except DatabaseError as exc:
+        print(f"  django-tenants clone baseline unavailable: {str(exc).splitlines()[0]}", flush=True)
+        return []
 
 
 def _timed_rolled_back(create, slug: str) -> float:

@@ -121,6 +121,7 @@ ensure_roles() {
   owner_pw="$(role_password "$OWNER_ROLE")"
   app_pw="$(role_password "$APP_ROLE")"
   psql_super -d postgres <<SQL
+SET client_min_messages = warning;
 SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY['$OWNER_ROLE', '$APP_ROLE', '$STATS_WRITER_ROLE', '$STATS_READER_ROLE']) AS r
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
 ALTER ROLE "$OWNER_ROLE" LOGIN NOSUPERUSER CREATEDB CREATEROLE PASSWORD '$owner_pw';
