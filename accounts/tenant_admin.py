@@ -7,19 +7,24 @@ member gets a plain 403 rather than an admin sign-in form.
 """
 
 from django import forms
+from django.apps import apps
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import path, reverse
 
 from audit.actions import ActorKind
 from audit.admin import ReadOnlyAuditAdmin
 from audit.models import AuditRecord
 from audit.selectors import audit_record_list
 from core.forms import visible_text_fields
+from core.tenancy import public_schema
 
 from . import invitations, selectors, services
 from .models import ApiToken, Invitation, User
@@ -70,6 +75,27 @@ class TenantAdminSite(admin.AdminSite):
 
         return guarded
 
+    def get_urls(self):
+        urls = [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]
+        shortcut = path(
+            "r/<int:content_type_id>/<path:object_id>/",
+            self.admin_view(self.view_on_site),
+            name="view_on_site",
+        )
+        return [shortcut, *urls]
+
+    def view_on_site(self, request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
+        """Django's "view on site" shortcut, for this site's models of the tenant's own schema
+        only: any other content type (tenants, domains, sign-in failures, audit records) is
+        a 404 before any query, so the answer never depends on a row of a public table."""
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+        except ContentType.DoesNotExist:
+            raise Http404 from None
+        if model is None or model not in self._registry or model._meta.app_label not in _tenant_app_labels():
+            raise Http404
+        return contenttype_views.shortcut(request, content_type_id, object_id)
+
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.user.is_authenticated and not self.has_permission(request):
             raise PermissionDenied("Only owners can use the admin.")
@@ -77,6 +103,11 @@ class TenantAdminSite(admin.AdminSite):
 
 
 tenant_admin_site = TenantAdminSite(name="admin")
+
+
+def _tenant_app_labels() -> set[str]:
+    """Labels of the apps every tenant schema holds tables of (TENANT_APPS)."""
+    return {config.label for config in apps.get_app_configs() if config.name in settings.TENANT_APPS}
 
 
 class OwnerModelAdmin(admin.ModelAdmin):
@@ -307,3 +338,16 @@ class OwnerAuditRecordAdmin(ReadOnlyAuditAdmin, OwnerModelAdmin):
 
     def get_queryset(self, request):
         return audit_record_list(tenant_uuid=request.tenant.uuid)
+
+    def get_object(self, request, object_id, from_field=None):
+        with public_schema():
+            return super().get_object(request, object_id, from_field)
+
+    def changelist_view(self, request, extra_context=None):
+        # The records are in the public schema, which the tenant's database role cannot
+        # reach: list and render them on the public schema, as the app role.
+        with public_schema():
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+        return response

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection, models
 
-from core.tenancy import current_schema_name
+from core.tenancy import current_schema_name, public_schema
 
 from .actions import AuditAction
 from .actors import Actor
@@ -26,7 +26,8 @@ def _current_tenant() -> tuple[models.Model | None, str]:
     tenant = getattr(connection, "tenant", None)
     if isinstance(tenant, tenant_model) and tenant.pk is not None:
         return tenant, schema
-    return tenant_model._default_manager.filter(schema_name=schema).first(), schema
+    with public_schema():
+        return tenant_model._default_manager.filter(schema_name=schema).first(), schema
 
 
 def audit_record(
@@ -54,16 +55,18 @@ def audit_record(
         target_id = "" if target.pk is None else str(target.pk)
         if target_label is None:
             target_label = str(target)
-    return AuditRecord.objects.create(
-        tenant_id=None if tenant is None else tenant.pk,
-        tenant_uuid=None if tenant is None else getattr(tenant, "uuid", None),
-        tenant_schema=schema,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_email=actor.email,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        target_label=(target_label or "")[:TARGET_LABEL_MAX_LENGTH],
-        changes=changes or {},
-    )
+    # Records live in the public schema, which a tenant's database role cannot reach.
+    with public_schema():
+        return AuditRecord.objects.create(
+            tenant_id=None if tenant is None else tenant.pk,
+            tenant_uuid=None if tenant is None else getattr(tenant, "uuid", None),
+            tenant_schema=schema,
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_email=actor.email,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            target_label=(target_label or "")[:TARGET_LABEL_MAX_LENGTH],
+            changes=changes or {},
+        )

@@ -34,6 +34,7 @@ from tasks_app.services import task_create
 from tenants.models import Client
 from tenants.selectors import tenant_get
 from tenants.services import tenant_provision
+from tests.support.database import owner_credentials
 from tests.support.pgbouncer import gunicorn_through, pgbouncer_running
 from tests.support.workload import Probe, WorkloadResult, run_workload
 
@@ -70,6 +71,12 @@ def run(report) -> None:
             ok=wrong["stock"] > 0,
         )
         results: dict[str, WorkloadResult] = {}
+        # Stock django-tenants as the owner role: the app role may read no tenant's tables, and
+        # stock switches no role; before per-tenant roles the app could read them all.
+        stock_as = {
+            "settings_module": "bench.pooler_settings_stock",
+            "credentials": owner_credentials("default"),
+        }
         for name, pooler in (("pooled", POOLED), ("stock", STOCK)):
             # Fresh sign-ins per run: answering from the wrong schema also signs people out.
             probes = _probes(tenants, run_id)
@@ -78,8 +85,8 @@ def run(report) -> None:
                     pgbouncer,
                     pooler=pooler,
                     tmp_dir=Path(tempfile.mkdtemp(prefix=f"pooler-demo-{name}-")),
-                    settings_module="saas.settings.dev",
                     extra_env={"DEBUG": "false", "USAGE_STATS_ENABLED": "false"},
+                    **(stock_as if name == "stock" else {"settings_module": "saas.settings.dev"}),
                 ) as app:
                     results[name] = run_workload(
                         port=app.port, probes=probes, clients=CLIENTS, total_requests=TOTAL_REQUESTS

@@ -1,4 +1,5 @@
-"""`manage.py check --deploy` checks for the tenant-isolation settings Django does not know about."""
+"""`manage.py check --deploy` checks for the tenant-isolation settings Django does not know about,
+and for a proxy set-up that would make every client share one address."""
 
 from django.conf import settings
 from django.core import checks
@@ -26,7 +27,12 @@ def tenant_isolation_settings_check(app_configs, **kwargs) -> list[checks.CheckM
                 id="core.E002",
             )
         )
+    # The routing table's cache (TENANT_CACHE_URL) is read before any tenant is chosen and
+    # holds hosts only: its keys are plain on purpose (saas/settings/tenancy.py).
+    routing_alias = getattr(settings, "TENANT_CACHE_ALIAS", None)
     for alias, cache in settings.CACHES.items():
+        if alias == routing_alias:
+            continue
         if cache.get("KEY_FUNCTION") not in TENANT_AWARE_KEY_FUNCTIONS:
             errors.append(
                 checks.Error(
@@ -35,4 +41,17 @@ def tenant_isolation_settings_check(app_configs, **kwargs) -> list[checks.CheckM
                     id="core.E003",
                 )
             )
+    if (
+        getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+        and int(getattr(settings, "TRUSTED_PROXY_COUNT", 0)) < 1
+    ):
+        errors.append(
+            checks.Warning(
+                "SECURE_PROXY_SSL_HEADER says a proxy is in front, but TRUSTED_PROXY_COUNT is 0: every "
+                "client then has the proxy's address, and the per-IP sign-in limit "
+                "(LOGIN_THROTTLE_IP_FAILURES) would lock everybody out of every tenant at once.",
+                hint="Set TRUSTED_PROXY_COUNT to the proxies that append to X-Forwarded-For (usually 1).",
+                id="core.W001",
+            )
+        )
     return errors

@@ -33,7 +33,7 @@ from django.db.utils import IntegrityError
 from django.utils import timezone
 from prometheus_client import Counter
 
-from core.tenancy import current_schema_name
+from core.tenancy import current_schema_name, public_schema
 
 logger = logging.getLogger(__name__)
 
@@ -159,16 +159,17 @@ def _outbox_write(
     from core.models import JobOutbox
 
     # Autocommit on its own: the transaction that queued the job has committed already.
-    JobOutbox.objects.create(
-        task_id=job.task_id,
-        task_name=job.task_name,
-        args=args,
-        kwargs=kwargs,
-        schema_name=job.schema_name,
-        eta=eta,
-        attempts=1,
-        last_error=error[:1000],
-    )
+    with public_schema():
+        JobOutbox.objects.create(
+            task_id=job.task_id,
+            task_name=job.task_name,
+            args=args,
+            kwargs=kwargs,
+            schema_name=job.schema_name,
+            eta=eta,
+            attempts=1,
+            last_error=error[:1000],
+        )
 
 
 def jobs_outbox_relay(*, limit: int = 200) -> int:
@@ -221,10 +222,12 @@ def job_once(*, key: str, task_name: str) -> Iterator[bool]:
     first one's transaction and then sees False. Put the job's writes inside the block."""
     from core.models import JobRun
 
+    schema_name = current_schema_name()
     with transaction.atomic():
         try:
-            with transaction.atomic():
-                JobRun.objects.create(key=key, task_name=task_name, schema_name=current_schema_name())
+            # The public table, in the job's transaction; the tenant's role is back after it.
+            with transaction.atomic(), public_schema():
+                JobRun.objects.create(key=key, task_name=task_name, schema_name=schema_name)
         except IntegrityError:
             yield False
             return

@@ -3,7 +3,7 @@
 # .data/postgres on a loopback port, run as the `postgres` system user when
 # invoked as root (PostgreSQL refuses to run as root).
 #
-#   scripts/pg.sh start   # install if needed, init once, start, create DBs, write .data/db.env
+#   scripts/pg.sh start   # install if needed, init once, start, create roles and DBs, write .data/db.env
 #   scripts/pg.sh stop
 #   scripts/pg.sh status
 #   scripts/pg.sh start-stats|stop-stats|status-stats
@@ -11,6 +11,12 @@
 #                         # port PG_STATS_PORT=54330), URL in .data/db-stats.env
 #
 # With DATABASE_URL set, `start` starts nothing: the given server is used as is.
+#
+# Roles (docs/operations.md#database-roles): the superuser `postgres` is used by this script
+# only. It creates PG_ROLE_PREFIX (default taskhive) _owner, which owns the databases and
+# runs migrations and provisioning; _app, the non-superuser role the web app, the workers
+# and the tests log in as; and _stats_writer / _stats_reader for the usage-stats flusher
+# and dashboards. Passwords are kept in .data/<role>.password (mode 600).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +24,11 @@ DATA_ROOT="${PG_DATA_ROOT:-$ROOT/.data}"
 PG_PORT="${PG_PORT:-54329}"
 PG_DB="${PG_DB:-saas}"
 ENV_FILE="$ROOT/.data/db.env"
+PG_ROLE_PREFIX="${PG_ROLE_PREFIX:-taskhive}"
+OWNER_ROLE="${PG_ROLE_PREFIX}_owner"
+APP_ROLE="${PG_ROLE_PREFIX}_app"
+STATS_WRITER_ROLE="${PG_ROLE_PREFIX}_stats_writer"
+STATS_READER_ROLE="${PG_ROLE_PREFIX}_stats_reader"
 # Which cluster this run manages: the main one, or the stats one (`*-stats` commands).
 PG_CLUSTER=postgres
 
@@ -97,6 +108,52 @@ psql_super() {
   PGPASSWORD="$(cat "$PWFILE")" psql -v ON_ERROR_STOP=1 -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"
 }
 
+role_password() {
+  local file="$ROOT/.data/$1.password"
+  [ -f "$file" ] || (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$file")
+  cat "$file"
+}
+
+# The roles, created or brought up to date (passwords from .data). The SQL is the same an
+# operator runs on a managed PostgreSQL (docs/operations.md#database-roles).
+ensure_roles() {
+  local owner_pw app_pw
+  owner_pw="$(role_password "$OWNER_ROLE")"
+  app_pw="$(role_password "$APP_ROLE")"
+  psql_super -d postgres <<SQL
+SET client_min_messages = warning;
+SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY['$OWNER_ROLE', '$APP_ROLE', '$STATS_WRITER_ROLE', '$STATS_READER_ROLE']) AS r
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
+ALTER ROLE "$OWNER_ROLE" LOGIN NOSUPERUSER CREATEDB CREATEROLE PASSWORD '$owner_pw';
+ALTER ROLE "$APP_ROLE" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD '$app_pw';
+ALTER ROLE "$STATS_WRITER_ROLE" NOLOGIN;
+ALTER ROLE "$STATS_READER_ROLE" NOLOGIN;
+GRANT "$OWNER_ROLE", "$STATS_WRITER_ROLE", "$STATS_READER_ROLE" TO "$APP_ROLE";
+GRANT pg_signal_backend, pg_read_all_stats TO "$OWNER_ROLE";
+SQL
+}
+
+# A database created before the roles existed belongs to postgres: hand it and every object
+# in it to the owner role (once; a no-op when the owner already owns it).
+ensure_database_owner() {
+  local db="$1"
+  if [ "$(psql_super -d postgres -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'")" = "$OWNER_ROLE" ]; then
+    return 0
+  fi
+  log "handing database $db to $OWNER_ROLE"
+  psql_super -d postgres -c "ALTER DATABASE \"$db\" OWNER TO \"$OWNER_ROLE\""
+  psql_super -d "$db" <<SQL
+SELECT format('ALTER SCHEMA %I OWNER TO %I', nspname, '$OWNER_ROLE') FROM pg_namespace
+WHERE nspowner = 'postgres'::regrole AND nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' \gexec
+SELECT format('ALTER TABLE %s OWNER TO %I', c.oid::regclass, '$OWNER_ROLE') FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relowner = 'postgres'::regrole AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+  AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')
+                  AND d.classid = 'pg_class'::regclass AND d.refobjsubid > 0) \gexec
+SQL
+}
+
 start() {
   if [ "$PG_CLUSTER" = postgres ] && [ -n "${DATABASE_URL:-}" ]; then
     log "DATABASE_URL is set; not starting the embedded cluster"
@@ -129,26 +186,37 @@ CONF
     as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 \
       -o "-p $PG_PORT -k $SOCKDIR" start >/dev/null
   fi
+  ensure_roles
   local db
   for db in $(cluster_databases); do
     if [ "$(psql_super -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != "1" ]; then
       log "creating database $db"
-      psql_super -d postgres -c "CREATE DATABASE \"$db\""
+      psql_super -d postgres -c "CREATE DATABASE \"$db\" OWNER \"$OWNER_ROLE\""
     fi
+    ensure_database_owner "$db"
   done
-  local pw
-  pw="$(cat "$PWFILE")"
+  local app_pw owner_pw
+  app_pw="$(role_password "$APP_ROLE")"
+  owner_pw="$(role_password "$OWNER_ROLE")"
   if [ "$PG_CLUSTER" != postgres ]; then
     cat > "$ROOT/.data/db-stats.env" <<ENV
 # Written by scripts/pg.sh start-stats: the stats database on its own cluster.
-STATS_DATABASE_URL=postgres://postgres:$pw@127.0.0.1:$PG_PORT/${PG_DB}_stats
+STATS_DATABASE_URL=postgres://$APP_ROLE:$app_pw@127.0.0.1:$PG_PORT/${PG_DB}_stats
+STATS_DATABASE_OWNER_URL=postgres://$OWNER_ROLE:$owner_pw@127.0.0.1:$PG_PORT/${PG_DB}_stats
 ENV
     return 0
   fi
   cat > "$ENV_FILE" <<ENV
 # Written by scripts/pg.sh for the embedded cluster. Real environment variables win.
-DATABASE_URL=postgres://postgres:$pw@127.0.0.1:$PG_PORT/$PG_DB
-STATS_DATABASE_URL=postgres://postgres:$pw@127.0.0.1:$PG_PORT/${PG_DB}_stats
+# The app (web, workers, tests) logs in as $APP_ROLE, which is no superuser and owns nothing;
+# it switches to $OWNER_ROLE (SET LOCAL ROLE) for migrations and provisioning only.
+DATABASE_URL=postgres://$APP_ROLE:$app_pw@127.0.0.1:$PG_PORT/$PG_DB
+STATS_DATABASE_URL=postgres://$APP_ROLE:$app_pw@127.0.0.1:$PG_PORT/${PG_DB}_stats
+DB_OWNER_ROLE=$OWNER_ROLE
+DB_STATS_WRITER_ROLE=$STATS_WRITER_ROLE
+DB_STATS_READER_ROLE=$STATS_READER_ROLE
+# For people and scripts (psql, pg_dump, test helpers); the app never reads it.
+DATABASE_OWNER_URL=postgres://$OWNER_ROLE:$owner_pw@127.0.0.1:$PG_PORT/$PG_DB
 ENV
 }
 

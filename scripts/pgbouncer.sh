@@ -63,9 +63,19 @@ write_config() {
     fi
     routes_block+="${route%%=*} = host=127.0.0.1 port=${route#*=}"$'\n'
   done
-  # The auth file holds the cluster's own password (already on disk in .data), readable by
-  # the pgbouncer process only; clients and servers both authenticate with SCRAM.
-  (umask 077; printf '"postgres" "%s"\n' "$(cat "$PWFILE")" > "$USERLIST.tmp")
+  # The auth file holds the cluster's own passwords (already on disk in .data: postgres and
+  # the roles of scripts/pg.sh), readable by the pgbouncer process only; clients and servers
+  # both authenticate with SCRAM.
+  local role_file role_name
+  (
+    umask 077
+    printf '"postgres" "%s"\n' "$(cat "$PWFILE")"
+    for role_file in "$ROOT"/.data/*_app.password "$ROOT"/.data/*_owner.password; do
+      [ -f "$role_file" ] || continue
+      role_name="$(basename "$role_file" .password)"
+      printf '"%s" "%s"\n' "$role_name" "$(cat "$role_file")"
+    done
+  ) > "$USERLIST.tmp"
   [ "$(id -u)" -eq 0 ] && chown postgres: "$USERLIST.tmp"
   mv "$USERLIST.tmp" "$USERLIST"
   tmp_conf="$(mktemp)"
@@ -81,6 +91,8 @@ unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = $USERLIST
 admin_users = postgres
+; The app role may read the console's SHOW lists (the tests count pools and transactions).
+stats_users = $(cd "$ROOT/.data" && ls *_app.password 2>/dev/null | sed 's/\.password$//' | paste -sd, -)
 pool_mode = transaction
 default_pool_size = $POOL_SIZE
 max_db_connections = $POOL_SIZE

@@ -19,7 +19,7 @@ from django_tenants.utils import schema_context
 from audit.actors import Actor, actor_for_user, actor_system
 from core.jobs import job_enqueue_on_commit
 from core.models import JobOutbox, JobProgress
-from core.tenancy import current_schema_name, on_public_schema
+from core.tenancy import current_schema_name, on_public_schema, public_schema
 from tenants.models import Client
 from tenants.services import EXPORT_FORMATS, tenant_export
 
@@ -39,42 +39,54 @@ def tenant_export_request(*, tenant: Client, actor: Any, fmt: str = "json") -> J
         raise ValidationError(f"Unknown export format {fmt!r}.", code="invalid")
     from tenants.tasks import tenant_export_job
 
+    requester_schema = current_schema_name()
     with transaction.atomic():
-        progress = JobProgress.objects.create(
-            task_id=str(uuid.uuid4()),
-            kind=EXPORT_KIND,
-            target_schema=tenant.schema_name,
-            target_tenant_uuid=tenant.uuid,
-            requester_schema=current_schema_name(),
-            requester_tenant_uuid=_requester_tenant_uuid(),
-            requester_user_id=actor.pk,
-            detail=fmt,
-        )
+        requester_tenant_uuid = _requester_tenant_uuid()
+        with public_schema():
+            progress = JobProgress.objects.create(
+                task_id=str(uuid.uuid4()),
+                kind=EXPORT_KIND,
+                target_schema=tenant.schema_name,
+                target_tenant_uuid=tenant.uuid,
+                requester_schema=requester_schema,
+                requester_tenant_uuid=requester_tenant_uuid,
+                requester_user_id=actor.pk,
+                detail=fmt,
+            )
         job_enqueue_on_commit(tenant_export_job, progress.pk, fmt, task_id=progress.task_id)
     return progress
 
 
 def tenant_exports_of(*, actor: Any, tenant: Client, limit: int = 10) -> list[JobProgress]:
     """The actor's own exports of this tenant, newest first."""
-    return list(
-        JobProgress.objects.filter(
-            kind=EXPORT_KIND,
-            target_tenant_uuid=tenant.uuid,
-            requester_schema=current_schema_name(),
-            requester_tenant_uuid=_requester_tenant_uuid(),
-            requester_user_id=actor.pk,
-        ).order_by("-created_at")[:limit]
-    )
+    requester_schema = current_schema_name()
+    requester_tenant_uuid = _requester_tenant_uuid()
+    with public_schema():
+        return list(
+            JobProgress.objects.filter(
+                kind=EXPORT_KIND,
+                target_tenant_uuid=tenant.uuid,
+                requester_schema=requester_schema,
+                requester_tenant_uuid=requester_tenant_uuid,
+                requester_user_id=actor.pk,
+            ).order_by("-created_at")[:limit]
+        )
 
 
 def tenant_export_waits_for_broker(progress: JobProgress) -> bool:
     """True while the job is in the outbox because the job system was unavailable."""
-    return JobOutbox.objects.filter(task_id=progress.task_id, sent_at__isnull=True).exists()
+    with public_schema():
+        return JobOutbox.objects.filter(task_id=progress.task_id, sent_at__isnull=True).exists()
 
 
 def tenant_export_run(*, progress_id: int, task_id: str, fmt: str) -> JobProgress | None:
     """The job: write the export once. A delivery after it is done does nothing; one after
     a crash writes the file again (to a temporary name, renamed when complete)."""
+    with public_schema():
+        return _export_run(progress_id=progress_id, task_id=task_id, fmt=fmt)
+
+
+def _export_run(*, progress_id: int, task_id: str, fmt: str) -> JobProgress | None:
     progress = JobProgress.objects.filter(pk=progress_id, task_id=task_id).first()
     if progress is None or progress.state == JobProgress.State.DONE:
         return progress
@@ -111,9 +123,9 @@ def _requester_tenant_uuid() -> uuid.UUID | None:
         return None
     found = getattr(tenant, "uuid", None)
     if found is None:  # a schema_context stand-in: look the tenant up by its schema
-        found = (
-            Client.objects.filter(schema_name=current_schema_name()).values_list("uuid", flat=True).first()
-        )
+        schema = current_schema_name()
+        with public_schema():
+            found = Client.objects.filter(schema_name=schema).values_list("uuid", flat=True).first()
     return found
 
 
@@ -126,11 +138,14 @@ def _requester(progress: JobProgress) -> Actor:
 
 def tenant_export_for_download(*, actor: Any, task_id: str) -> JobProgress | None:
     """The finished export `task_id` if `actor` (a user of the current schema) asked for it."""
-    return JobProgress.objects.filter(
-        kind=EXPORT_KIND,
-        task_id=task_id,
-        requester_schema=current_schema_name(),
-        requester_tenant_uuid=_requester_tenant_uuid(),
-        requester_user_id=actor.pk,
-        state=JobProgress.State.DONE,
-    ).first()
+    requester_schema = current_schema_name()
+    requester_tenant_uuid = _requester_tenant_uuid()
+    with public_schema():
+        return JobProgress.objects.filter(
+            kind=EXPORT_KIND,
+            task_id=task_id,
+            requester_schema=requester_schema,
+            requester_tenant_uuid=requester_tenant_uuid,
+            requester_user_id=actor.pk,
+            state=JobProgress.State.DONE,
+        ).first()

@@ -69,7 +69,12 @@ class TenantMiddleware:
         connection.set_tenant(tenant)
         if tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # Whatever runs next on this thread (a test, a command) starts on the public
+            # schema: the tenant's database role reaches no public table.
+            connection.set_schema_to_public()
 
 
 def unknown_host_response(request: HttpRequest) -> HttpResponse:

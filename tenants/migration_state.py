@@ -14,6 +14,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import quote_schema_name
 
+from core.db.roles import owner_role
+
 MigrationKey = tuple[str, str]
 
 # Schemas read per UNION ALL query; keeps statements small and plans cheap.
@@ -77,7 +79,9 @@ def schemas_applied_migrations(*, schema_names: Iterable[str]) -> dict[str, set[
                 f"SELECT %s, app, name FROM {quote_schema_name(name)}.django_migrations"  # noqa: S608
                 for name in batch
             )
-            cursor.execute(query, batch)
+            # Every schema's table: the owner role's to read (core/db/roles.py).
+            with owner_role():
+                cursor.execute(query, batch)
             for schema, app, name in cursor.fetchall():
                 applied[schema].add((app, name))
     return applied

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django_tenants.models import DomainMixin, TenantMixin
 
+from core.db.roles import owner_role, tenant_role_create, tenant_role_drop
+
 
 class ClientQuerySet(models.QuerySet["Client"]):
     def real(self) -> "ClientQuerySet":
@@ -72,12 +74,24 @@ class Client(TenantMixin):
 
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        if not sync_schema:
-            return super().create_schema(
-                check_if_exists=check_if_exists, sync_schema=False, verbosity=verbosity
-            )
-        schema_create_from_template(schema_name=self.schema_name)
+        # The owner role creates the schema and the tenant's role (core/db/roles.py).
+        with owner_role():
+            if not sync_schema:
+                created = super().create_schema(
+                    check_if_exists=check_if_exists, sync_schema=False, verbosity=verbosity
+                )
+                tenant_role_create(schema_name=self.schema_name)
+                return created
+            schema_create_from_template(schema_name=self.schema_name)
         return True
+
+    def _drop_schema(self, force_drop: bool = False) -> None:
+        """DROP SCHEMA ... CASCADE as the owner role, then the tenant's role, in the caller's
+        transaction (the schema's drop takes the role's grants with it)."""
+        with owner_role():
+            super()._drop_schema(force_drop)
+            if force_drop or self.auto_drop_schema:
+                tenant_role_drop(schema_name=self.schema_name)
 
 
 class Domain(DomainMixin):

@@ -28,6 +28,16 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django_tenants.utils import quote_schema_name, schema_exists
 
+from core.db.roles import (
+    app_role_name,
+    owner_role,
+    owner_role_name,
+    tenant_role_create,
+    tenant_role_of,
+    tenant_role_sql,
+    tenant_roles_enabled,
+)
+
 from .clone_sql import CloneScript, TemplateUnsupported, clone_sql_generate
 from .migration_state import MigrationKey, migrations_missing, schemas_applied_migrations
 
@@ -57,6 +67,11 @@ def template_ensure(*, verbosity: int = 0) -> bool:
 
     Returns True if it had to migrate. Two queries when the template is current.
     """
+    with owner_role():
+        return _template_ensure(verbosity=verbosity)
+
+
+def _template_ensure(*, verbosity: int) -> bool:
     if template_is_current():
         return False
     # The transaction-scoped lock is also safe behind a transaction-mode pooler; the
@@ -91,15 +106,27 @@ def template_migrate(*, verbosity: int = 0) -> None:
 
 
 def schema_create_from_template(*, schema_name: str) -> None:
-    """Create `schema_name` as a copy of the (current) template, in the caller's transaction."""
-    template_ensure()
-    connection.set_schema_to_public()
-    script = clone_script()
-    if script.sql is None:
-        _schema_create_by_migrating(schema_name)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(script.for_schema(schema_name))
+    """Create `schema_name` as a copy of the (current) template, with its own role and its
+    grants (core/db/roles.py), in the caller's transaction and as the owner role."""
+    with owner_role():
+        template_ensure()
+        connection.set_schema_to_public()
+        script = clone_script()
+        if script.sql is None:
+            _schema_create_by_migrating(schema_name)
+            tenant_role_create(schema_name=schema_name)
+            return
+        statement = script.for_schema(schema_name)
+        if tenant_roles_enabled():
+            # The role and its grants travel in the copy's round trip.
+            statement += "; " + tenant_role_sql(
+                schema_name=schema_name,
+                role=tenant_role_of(schema_name),
+                owner=owner_role_name(),
+                app=app_role_name(),
+            ).as_string(connection.connection)
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
     connection.set_schema_to_public()
 
 
@@ -137,6 +164,6 @@ def template_drop() -> None:
     """Drop the template (tests, or to force a rebuild); the next provisioning re-creates it."""
     name = template_schema_name()
     if schema_exists(name):
-        with connection.cursor() as cursor:
+        with owner_role(), connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {quote_schema_name(name)} CASCADE")
     clone_script_cache_clear()

@@ -40,10 +40,13 @@ def django_db_setup(
     """
     from django.test.utils import setup_databases, teardown_databases
 
+    from core.db import roles
     from usage_stats import shutdown
 
     keepdb = django_db_keepdb and not django_db_createdb
-    with django_db_blocker.unblock():
+    # The test databases are created, migrated and dropped by the owner role; the tests
+    # themselves run as the app role, like the web app.
+    with django_db_blocker.unblock(), roles.owner_process():
         db_cfg = setup_databases(
             verbosity=request.config.option.verbose,
             interactive=False,
@@ -56,8 +59,18 @@ def django_db_setup(
     # flush and close it before the databases are dropped.
     shutdown(timeout_s=5)
     if not keepdb:
-        with django_db_blocker.unblock():
+        test_database = connection.settings_dict["NAME"]
+        with django_db_blocker.unblock(), roles.owner_process():
             teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+            _tenant_roles_drop(test_database)
+
+
+def _tenant_roles_drop(database: str) -> None:
+    """Roles are cluster-wide: drop the dropped test database's tenant roles."""
+    from core.db import roles
+
+    with connection._nodb_cursor() as cursor:
+        roles.database_tenant_roles_drop(database=database, cursor=cursor)
 
 
 @pytest.fixture(scope="session")

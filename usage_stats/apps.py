@@ -30,8 +30,13 @@ def _partitions_after_migrate(sender, using: str, **kwargs) -> None:
     from django.conf import settings
     from django.db import connections
 
+    from core.db import roles
+
+    from .ingest.sql import EVENTS_TABLE_NAME
     from .storage.partitions import events_table_exists, partitions_ensure
 
     if using != settings.STATS_DB_ALIAS or not events_table_exists(conn=connections[using]):
         return
+    # The app, flusher and dashboard roles' privileges (core/db/roles.py), before any read.
+    roles.stats_grants_ensure(using=using, events_table=EVENTS_TABLE_NAME)
     partitions_ensure(conn=connections[using], months_ahead=settings.USAGE_STATS_PARTITION_MONTHS_AHEAD)

@@ -12,7 +12,8 @@ with 429 and Retry-After, and `ThrottledModelBackend` refuses every other
 `authenticate()` call (API token endpoints) without checking the password. A
 successful sign-in clears that person's failures from that IP. Counts live in the
 public schema, so they hold across gunicorn workers; the tenant is part of the key,
-so guessing on acme never locks anyone out of globex.
+so guessing on acme never locks anyone out of globex. A tenant's database role cannot
+reach that table, so the queries run on the public schema (`core.tenancy.public_schema`).
 """
 
 import ipaddress
@@ -31,7 +32,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from core.errors import error_response
-from core.tenancy import current_schema_name
+from core.tenancy import current_schema_name, public_schema
 
 from .models import LoginFailure
 
@@ -94,11 +95,12 @@ def login_throttle_retry_after(*, scope: str, email: str, ip: str) -> int:
     per_ip = int(_setting("LOGIN_THROTTLE_IP_FAILURES", DEFAULT_IP_FAILURES))
     waits = [0.0]
     for filters, limit in (({"scope": scope, "email": email, "ip": ip}, per_person), ({"ip": ip}, per_ip)):
-        recent = list(
-            LoginFailure.objects.filter(failed_at__gte=cutoff, **filters)
-            .order_by("-failed_at")
-            .values_list("failed_at", flat=True)[:limit]
-        )
+        with public_schema():
+            recent = list(
+                LoginFailure.objects.filter(failed_at__gte=cutoff, **filters)
+                .order_by("-failed_at")
+                .values_list("failed_at", flat=True)[:limit]
+            )
         if len(recent) >= limit:
             # Locked until the limit-th most recent failure leaves the window.
             waits.append((recent[limit - 1] + window - now).total_seconds())
@@ -106,14 +108,16 @@ def login_throttle_retry_after(*, scope: str, email: str, ip: str) -> int:
 
 
 def login_failure_record(*, scope: str, email: str, ip: str) -> None:
-    LoginFailure.objects.create(scope=scope, email=email, ip=ip, failed_at=timezone.now())
-    if random.random() < 0.01:  # occasional cleanup keeps the table small without a cron job
-        window = int(_setting("LOGIN_THROTTLE_WINDOW_S", DEFAULT_WINDOW_S))
-        LoginFailure.objects.filter(failed_at__lt=timezone.now() - timedelta(seconds=window)).delete()
+    with public_schema():
+        LoginFailure.objects.create(scope=scope, email=email, ip=ip, failed_at=timezone.now())
+        if random.random() < 0.01:  # occasional cleanup keeps the table small without a cron job
+            window = int(_setting("LOGIN_THROTTLE_WINDOW_S", DEFAULT_WINDOW_S))
+            LoginFailure.objects.filter(failed_at__lt=timezone.now() - timedelta(seconds=window)).delete()
 
 
 def login_failures_clear(*, scope: str, email: str, ip: str) -> None:
-    LoginFailure.objects.filter(scope=scope, email=email, ip=ip).delete()
+    with public_schema():
+        LoginFailure.objects.filter(scope=scope, email=email, ip=ip).delete()
 
 
 def _retry_after_for(request: HttpRequest, email: str) -> int:

@@ -1,5 +1,7 @@
 """Databases: the tenant database (`default`, schemas per tenant) and the stats database."""
 
+import re
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .environment import env
@@ -11,7 +13,8 @@ STATS_DB_ALIAS = "stats"
 DATABASES = {
     DEFAULT_DB_ALIAS: env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/saas"),
 }
-DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] = "django_tenants.postgresql_backend"
+# States the tenant's role and search_path in every transaction (docs/tenancy.md).
+DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] = "core.db.backends.tenant_pooled"
 DATABASES[DEFAULT_DB_ALIAS]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES[DEFAULT_DB_ALIAS]["CONN_HEALTH_CHECKS"] = True
 DATABASES[DEFAULT_DB_ALIAS].setdefault("OPTIONS", {})["connect_timeout"] = 5
@@ -29,7 +32,7 @@ def _default_stats_url() -> str:
 
 
 DATABASES[STATS_DB_ALIAS] = env.db("STATS_DATABASE_URL", default=_default_stats_url())
-DATABASES[STATS_DB_ALIAS]["ENGINE"] = "django.db.backends.postgresql"
+DATABASES[STATS_DB_ALIAS]["ENGINE"] = "core.db.backends.stats"
 DATABASES[STATS_DB_ALIAS]["CONN_HEALTH_CHECKS"] = True
 DATABASES[STATS_DB_ALIAS].setdefault("OPTIONS", {})["connect_timeout"] = 5
 # A test run can name its throwaway databases, so several runs can share a cluster.
@@ -38,11 +41,27 @@ if _test_db:
     DATABASES[DEFAULT_DB_ALIAS]["TEST"] = {"NAME": _test_db}
     DATABASES[STATS_DB_ALIAS]["TEST"] = {"NAME": f"{_test_db}_stats"}
 
+# PostgreSQL roles (core/db/roles.py, docs/operations.md#database-roles). The app logs in as
+# DATABASE_URL's user, no superuser and owner of nothing; it switches to DB_OWNER_ROLE for
+# migrations, provisioning and partition maintenance, and to each tenant's own role on that
+# tenant's schema. Empty DB_OWNER_ROLE: DATABASE_URL's user is the owner (no switching).
+DB_OWNER_ROLE = env.str("DB_OWNER_ROLE", default="")
+# The role tenant roles are granted to (the one DATABASE_URL logs in as, unless a pooler maps it).
+DB_APP_ROLE = env.str("DB_APP_ROLE", default=DATABASES[DEFAULT_DB_ALIAS].get("USER") or "")
+# A role per tenant on every tenant transaction; off only to measure what it costs (make bench).
+DB_TENANT_ROLES = env.bool("DB_TENANT_ROLES", default=True)
+# The usage-stats flusher inserts events as this role (INSERT only); the dashboards read as
+# this one (SELECT only). Empty: the app role itself.
+DB_STATS_WRITER_ROLE = env.str("DB_STATS_WRITER_ROLE", default="")
+DB_STATS_READER_ROLE = env.str("DB_STATS_READER_ROLE", default="")
+for _role_setting in ("DB_OWNER_ROLE", "DB_APP_ROLE", "DB_STATS_WRITER_ROLE", "DB_STATS_READER_ROLE"):
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", globals()[_role_setting]):
+        raise ImproperlyConfigured(f"{_role_setting} must be a plain role name (letters, digits, _ and -).")
+
 # Behind PgBouncer in transaction mode a session-level `SET search_path` leaks between
-# clients: this backend states it with SET LOCAL in every transaction (docs/tenancy.md).
+# clients; the backend states it with SET LOCAL in every transaction anyway (docs/tenancy.md).
 DB_POOLER = env.str("DB_POOLER", default="").strip().lower()
 if DB_POOLER == "pgbouncer-transaction":
-    DATABASES[DEFAULT_DB_ALIAS]["ENGINE"] = "core.db.backends.tenant_pooled"
     DATABASES[DEFAULT_DB_ALIAS]["ATOMIC_REQUESTS"] = True
     for _alias in (DEFAULT_DB_ALIAS, STATS_DB_ALIAS):
         DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True

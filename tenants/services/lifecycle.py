@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 from audit.actions import AuditAction
 from audit.actors import Actor
 from audit.services import audit_record
+from core.db.roles import tenant_role_of, tenant_roles_enabled
 from core.text import text_problem
 
 from ..models import Client
@@ -154,6 +155,9 @@ def _schema_dump_sql(*, schema_name: str, path: Path) -> None:
         raise ValidationError("pg_dump is not installed here; export as json instead.")
     db = connections[DEFAULT_DB_ALIAS].settings_dict
     command = [pg_dump, "--schema", schema_name, "--no-owner", "--no-privileges", "--file", str(path)]
+    if tenant_roles_enabled():
+        # Read as the tenant's own role: the app role itself cannot read a tenant's tables.
+        command += ["--role", tenant_role_of(schema_name)]
     for flag, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
         if db.get(key):
             command += [flag, str(db[key])]

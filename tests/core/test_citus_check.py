@@ -16,6 +16,7 @@ from core.checks import (
     citus_readiness_check,
     citus_readiness_errors,
 )
+from core.db.roles import owner_role
 from tasks_app.models import Task
 from tenants.models import Client, Domain
 
@@ -133,7 +134,7 @@ def test_no_foreign_key_constraint_in_the_database_crosses_a_schema(tenants):
 
 @pytest.mark.django_db
 def test_the_catalog_query_sees_a_deliberately_bad_foreign_key(tenants):
-    with connection.cursor() as cursor:  # rolled back with the test's transaction
+    with owner_role(), connection.cursor() as cursor:  # rolled back with the test's transaction
         cursor.execute(
             "ALTER TABLE acme.tasks_app_task ADD CONSTRAINT citus_probe_fk"
             " FOREIGN KEY (id) REFERENCES public.tenants_client (id) NOT VALID"

@@ -24,17 +24,31 @@ def _production_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    result = subprocess.run(
+def _check_deploy(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=_production_env(),
+        env=_production_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize("extra", [{}, {"TENANT_CACHE_URL": "redis://127.0.0.1:6380/1"}])
+def test_check_deploy_is_clean_with_production_settings(extra):
+    """The documented topology (one TLS proxy in front), with or without the shared routing cache."""
+    result = _check_deploy(TRUSTED_PROXY_COUNT="1", **extra)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_warns_when_the_proxy_in_front_is_not_trusted():
+    """TLS ends at a proxy (SECURE_PROXY_SSL_HEADER) but TRUSTED_PROXY_COUNT=0: every client
+    would share the proxy's address and the per-IP limit would lock everybody out."""
+    result = _check_deploy(TRUSTED_PROXY_COUNT="0")
+    assert result.returncode != 0
+    assert "core.W001" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_real_secret_key():

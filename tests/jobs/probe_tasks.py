@@ -9,6 +9,7 @@ from celery import shared_task
 from django.db import connection
 
 from core.jobs import job_once, redis_client
+from core.tenancy import public_schema
 
 
 @shared_task(bind=True, name="tests.probe_schema")
@@ -35,7 +36,9 @@ def probe_effect_once(self, probe: str, sleep_s: float, sleep_after_commit_s: fl
     client.set(f"probe:pid:{probe}", os.getpid())
     with job_once(key=self.request.id, task_name=self.name) as first:
         if first:
-            with connection.cursor() as cursor:
+            # A shared table, in the job's transaction: reached on the public schema, as the
+            # app role, since the tenant's own database role cannot (core/db/roles.py).
+            with public_schema(), connection.cursor() as cursor:
                 cursor.execute("INSERT INTO public.jobs_probe_effect (probe) VALUES (%s)", [probe])
             time.sleep(sleep_s)
     client.incr(f"probe:finished:{probe}")

@@ -32,6 +32,29 @@ def _bindir() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found (run scripts/pg.sh start once)")
 
 
+# The roles of scripts/pg.sh (docs/operations.md#database-roles), so the app runs with
+# roles on here too: the app logs in, the owner owns, each tenant gets its own role.
+_ROLES_SQL = """
+CREATE ROLE "{owner}" LOGIN CREATEROLE CREATEDB;
+CREATE ROLE "{app}" LOGIN NOINHERIT;
+CREATE ROLE "{writer}" NOLOGIN;
+CREATE ROLE "{reader}" NOLOGIN;
+GRANT "{owner}", "{writer}", "{reader}" TO "{app}";
+GRANT pg_signal_backend, pg_read_all_stats TO "{owner}";
+"""
+
+
+def _role_names() -> dict[str, str]:
+    from django.conf import settings
+
+    return {
+        "owner": settings.DB_OWNER_ROLE,
+        "app": settings.DB_APP_ROLE,
+        "writer": settings.DB_STATS_WRITER_ROLE,
+        "reader": settings.DB_STATS_READER_ROLE,
+    }
+
+
 def _as_owner(*cmd: str, **kwargs) -> subprocess.CompletedProcess:
     if os.geteuid() == 0:
         cmd = ("runuser", "-u", "postgres", "--", *cmd)
@@ -45,7 +68,8 @@ class Cluster:
     bindir: Path
 
     def url(self, dbname: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
+        """The app role's URL (trust authentication: no password), as the app connects."""
+        return f"postgres://{_role_names()['app']}@127.0.0.1:{self.port}/{dbname}"
 
     def connect(self, dbname: str = "postgres"):
         conn = psycopg2.connect(
@@ -90,8 +114,9 @@ def private_cluster(dbnames: tuple[str, ...]) -> Iterator[Cluster]:
         cluster.start()
         admin = cluster.connect()
         with admin.cursor() as cur:
+            cur.execute(_ROLES_SQL.format(**_role_names()))
             for name in dbnames:
-                cur.execute(f'CREATE DATABASE "{name}"')
+                cur.execute(f'CREATE DATABASE "{name}" OWNER "{_role_names()["owner"]}"')
         admin.close()
         yield cluster
     finally:

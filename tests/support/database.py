@@ -1,5 +1,6 @@
-"""Take a test database offline and back, from a superuser connection to `postgres`."""
+"""Take a test database offline and back, from the owner role's connection to `postgres`."""
 
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,8 +28,42 @@ def connect(alias: str = "default", *, dbname: str | None = None, autocommit: bo
     return conn
 
 
+def owner_credentials(alias: str = "default") -> tuple[str, str]:
+    """(user, password) of the owner role (DATABASE_OWNER_URL, written by scripts/pg.sh), or
+    the alias's own when none is configured. The app role may not take a database offline."""
+    import environ
+
+    name = (
+        "STATS_DATABASE_OWNER_URL" if alias == "stats" and os.environ.get("STATS_DATABASE_OWNER_URL") else ""
+    )
+    url = os.environ.get(name or "DATABASE_OWNER_URL", "")
+    params = connections[alias].settings_dict
+    if not url:
+        return params["USER"], params["PASSWORD"]
+    owner = environ.Env.db_url_config(url)
+    return owner["USER"], owner["PASSWORD"]
+
+
+def owner_connect(alias: str = "default", *, dbname: str | None = None, autocommit: bool = True):
+    """Like connect(), as the owner role (tests that inspect or take over a database)."""
+    params = connections[alias].settings_dict
+    user, password = owner_credentials(alias)
+    conn = psycopg2.connect(
+        dbname=dbname or params["NAME"],
+        user=user,
+        password=password,
+        host=params["HOST"],
+        port=params["PORT"],
+        connect_timeout=5,
+    )
+    conn.autocommit = autocommit
+    return conn
+
+
 def superuser_connection(alias: str = "default"):
-    return connect(alias, dbname="postgres")
+    """The owner role on the `postgres` database: it owns the test databases and may end
+    the app role's connections (pg_signal_backend); no superuser is needed."""
+    return owner_connect(alias, dbname="postgres")
 
 
 @contextmanager

@@ -32,11 +32,12 @@ class PgBouncer:
     port: int
     admin_password: str
 
-    def url(self, alias: str) -> str:
-        """A DATABASE_URL for a database alias, routed through this PgBouncer."""
+    def url(self, alias: str, *, credentials: tuple[str, str] | None = None) -> str:
+        """A DATABASE_URL for a database alias, routed through this PgBouncer, as the alias's
+        user or as `credentials` (user, password)."""
         settings_dict = connections[alias].settings_dict
-        user = quote(settings_dict["USER"], safe="")
-        password = quote(settings_dict["PASSWORD"], safe="")
+        user, password = credentials or (settings_dict["USER"], settings_dict["PASSWORD"])
+        user, password = quote(user, safe=""), quote(password, safe="")
         return f"postgres://{user}:{password}@127.0.0.1:{self.port}/{settings_dict['NAME']}"
 
     def settings_dict(self, alias: str) -> dict:
@@ -50,11 +51,13 @@ class PgBouncer:
         """Rows of PgBouncer's admin console `SHOW <what>`."""
         import psycopg2
 
+        # The app role is one of the console's stats_users (scripts/pgbouncer.sh).
+        settings_dict = connections["default"].settings_dict
         conn = psycopg2.connect(
             host="127.0.0.1",
             port=self.port,
             dbname="pgbouncer",
-            user="postgres",
+            user=settings_dict["USER"],
             password=self.admin_password,
         )
         conn.autocommit = True
@@ -145,12 +148,13 @@ def gunicorn_through(
     tmp_dir: Path,
     settings_module: str = "saas.settings.test",
     extra_env: dict[str, str] | None = None,
+    credentials: tuple[str, str] | None = None,
 ) -> Iterator[AppServer]:
     """gunicorn (2 workers x 4 threads: 8 requests at once, each thread its own database
     connection) whose main and stats databases are reached only through PgBouncer.
     `pooler` is DB_POOLER: "pgbouncer-transaction", or "" for stock django-tenants."""
     with gunicorn(
-        database_url=pgbouncer.url("default"),
+        database_url=pgbouncer.url("default", credentials=credentials),
         stats_database_url=pgbouncer.url("stats"),
         log_dir=tmp_dir,
         workers=2,

@@ -23,8 +23,8 @@ def test_task_added_in_owner_admin_records_task_created(acme, django_capture_on_
     assert response.status_code == 302, response.content.decode()[:2000]
     with schema_context("acme"):
         task = Task.objects.get(title=title)
+        assert task.created_by.email == acme.owner_email
     assert task.status == "done" and task.completed_at is not None
-    assert task.created_by.email == acme.owner_email
     assert task_ids_with_event("task.created", tenant="acme", task_ids=[task.pk]) == [task.pk]
 
 

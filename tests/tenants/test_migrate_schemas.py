@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 
+from core.db.roles import owner_role
 from tenants.migration_state import schemas_up_to_date
 
 from .conftest import ROOT, subprocess_env
@@ -38,6 +39,11 @@ def test_bad_options_are_refused(tenants, db, args, message):
 
 
 def _unapply_tasks_app(schema: str) -> None:
+    with owner_role():
+        _unapply(schema)
+
+
+def _unapply(schema: str) -> None:
     call_command(
         MigrateSchemasCommand(),
         "tasks_app",
@@ -55,7 +61,7 @@ def test_broken_tenant_does_not_stop_the_others(committed_tenants, django_db_blo
     with django_db_blocker.unblock():
         for tenant in (first, second, broken):
             _unapply_tasks_app(tenant.schema_name)
-        with connection.cursor() as cursor:
+        with owner_role(), connection.cursor() as cursor:
             cursor.execute(f'CREATE TABLE "{broken.schema_name}".tasks_app_task (id integer)')
         connection.set_schema_to_public()
 

@@ -10,6 +10,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.utils import schema_context, schema_exists
 
 from accounts.models import User
+from core.db.roles import owner_role
 from tasks_app.models import Task
 from tasks_app.services import task_create
 from tenants import clone_sql, template
@@ -26,7 +27,7 @@ def _provision(slug: str):
 
 
 def _has_table(schema: str, table: str) -> bool:
-    with connection.cursor() as cursor:
+    with owner_role(), connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f'"{schema}".{table}'])
         return cursor.fetchone()[0]
 
@@ -35,9 +36,10 @@ def test_copy_is_identical_to_a_migrated_schema(tenants, db):
     """Columns, defaults, identity sequences, constraint and index names, rows: all the same
     as a schema built by running every migration."""
     template.schema_create_from_template(schema_name="clonecheck")
-    template._schema_create_by_migrating("migratedcheck")
-    copied = clone_sql.schema_fingerprint(schema_name="clonecheck")
-    migrated = clone_sql.schema_fingerprint(schema_name="migratedcheck")
+    with owner_role():  # a schema that belongs to no tenant, and the structure of both
+        template._schema_create_by_migrating("migratedcheck")
+        copied = clone_sql.schema_fingerprint(schema_name="clonecheck")
+        migrated = clone_sql.schema_fingerprint(schema_name="migratedcheck")
     for part in ("columns", "constraints", "indexes", "sequences", "row_counts"):
         assert copied[part] == migrated[part], part
     assert dict(copied["row_counts"])["django_migrations"] > 10
@@ -50,7 +52,7 @@ def test_new_tenant_works_end_to_end(tenants, db):
     with schema_context("copyco"):
         owner = User.objects.get()
         task_create(actor=owner, title="First task in a copied schema")
-    with schema_context(template.template_schema_name()):
+    with owner_role(), schema_context(template.template_schema_name()):
         assert not Task.objects.exists() and not User.objects.exists()
     http = HttpClient(HTTP_HOST=result.domain.domain)
     response = http.post(
@@ -64,25 +66,27 @@ def test_tenant_created_after_a_new_migration_has_it(tenants, db):
     """Simulate a deploy that adds tasks_app's migrations: the template lacks them (and the
     table) until provisioning notices and migrates it."""
     name = template.template_schema_name()
-    call_command(
-        MigrateSchemasCommand(),
-        "tasks_app",
-        "zero",
-        schema_name=name,
-        executor="standard",
-        interactive=False,
-        verbosity=0,
-    )
+    with owner_role():
+        call_command(
+            MigrateSchemasCommand(),
+            "tasks_app",
+            "zero",
+            schema_name=name,
+            executor="standard",
+            interactive=False,
+            verbosity=0,
+        )
     assert not _has_table(name, "tasks_app_task")
     assert not template.template_is_current()
 
     _provision("aftermig")
     assert template.template_is_current()
     assert _has_table("aftermig", "tasks_app_task")
-    assert (
-        clone_sql.schema_fingerprint(schema_name="aftermig")["indexes"]
-        == (clone_sql.schema_fingerprint(schema_name="acme")["indexes"])
-    )
+    with owner_role():
+        assert (
+            clone_sql.schema_fingerprint(schema_name="aftermig")["indexes"]
+            == (clone_sql.schema_fingerprint(schema_name="acme")["indexes"])
+        )
     with schema_context("aftermig"):
         task_create(actor=User.objects.get(), title="works")
         assert Task.objects.count() == 1
@@ -90,7 +94,7 @@ def test_tenant_created_after_a_new_migration_has_it(tenants, db):
 
 def test_template_with_unknown_objects_falls_back_to_migrations(tenants, db):
     name = template.template_schema_name()
-    with connection.cursor() as cursor:
+    with owner_role(), connection.cursor() as cursor:
         cursor.execute(f'CREATE VIEW "{name}".open_tasks AS SELECT 1 AS one')
     template.clone_script_cache_clear()
     try:

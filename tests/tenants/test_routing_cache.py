@@ -1,7 +1,7 @@
 """Routing from the in-process table: no query on a warm request, changes seen on the next
 request (in this process at once, in others within the 1 s bound of tenants/routing.py), a
 new host found on its first request, unknown hosts answered from memory with rate-limited
-version checks, and search_path kept right with TENANT_LIMIT_SET_CALLS.
+version checks, and the role and search_path stated with every transaction.
 
 Tests that check caching run in autocommit (django_db_blocker) on committed data: a table
 read inside a transaction is never kept, by design."""
@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from audit.actors import actor_system
+from core.db.roles import tenant_role_of
 from tenants.models import Domain
 from tenants.routing import RouteCache, route_cache
 from tenants.services import domain_add, domain_remove, domain_set_primary, tenant_reactivate, tenant_suspend
@@ -34,15 +35,28 @@ def _set_calls(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SET SEARCH_PATH")]
 
 
-def test_search_path_is_set_once_per_tenant_not_once_per_cursor(acme, globex):
-    """TENANT_LIMIT_SET_CALLS: cursors on the same tenant reuse the connection's path; a
-    switch of tenant states it again."""
-    connection.set_tenant(acme.tenant)
-    with CaptureQueriesContext(connection) as captured:
-        assert [_current_schema() for _ in range(3)] == ["acme"] * 3
-        connection.set_tenant(globex.tenant)
-        assert [_current_schema() for _ in range(3)] == ["globex"] * 3
-    assert len(_set_calls(captured)) == 2, [q["sql"] for q in captured]
+def test_every_statement_runs_as_its_tenants_role_on_its_schema(acme, globex):
+    """The backend states the role and search_path with every statement in autocommit and
+    with the first of each transaction, so cursors, tenant switches and transactions all
+    land on the right schema as the right role (core/db/backends/tenant_pooled)."""
+    expected = {
+        slug: (slug, tenant_role_of(slug)) for slug in (acme.tenant.schema_name, globex.tenant.schema_name)
+    }
+    for info in (acme, globex, acme):
+        connection.set_tenant(info.tenant)
+        assert [_schema_and_role() for _ in range(2)] == [expected[info.tenant.schema_name]] * 2
+        with transaction.atomic():
+            assert _schema_and_role() == expected[info.tenant.schema_name]
+            connection.set_tenant(globex.tenant)
+            assert _schema_and_role() == expected["globex"]
+    connection.set_schema_to_public()
+    assert _schema_and_role()[0] == "public"
+
+
+def _schema_and_role() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema(), current_user")
+        return cursor.fetchone()
 
 
 def test_warm_tenant_request_has_no_tenant_lookup_and_one_set(tenants, django_db_blocker):

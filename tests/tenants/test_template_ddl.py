@@ -6,10 +6,12 @@ Every schema here is created inside the test's transaction and rolled back with 
 """
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
 
+from core.db.roles import owner_role
 from tenants import clone_sql
 
 # One of each object the generator reproduces: identity columns (BY DEFAULT and ALWAYS,
@@ -40,12 +42,20 @@ INSERT INTO {s}.parent (code, qty) VALUES ('a', 1), ('b', 2);
 """
 
 
+@pytest.fixture(autouse=True)
+def _as_owner() -> Iterator[None]:
+    """These schemas belong to no tenant: made and read by the owner role, like the template."""
+    with owner_role():
+        yield
+
+
 def _name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
 def _execute(sql: str) -> None:
-    with connection.cursor() as cursor:
+    """DDL on schemas of no tenant: the owner role's."""
+    with owner_role(), connection.cursor() as cursor:
         cursor.execute(sql)
 
 

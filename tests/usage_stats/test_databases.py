@@ -8,7 +8,8 @@ TENANT_TABLES = {"accounts_user", "tasks_app_task", "django_session", "tenants_c
 
 def _tables(alias: str, schema: str) -> set[str]:
     with connections[alias].cursor() as cursor:
-        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema])
+        # pg_tables, not information_schema: the app role sees no tenant's tables there.
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
         return {row[0] for row in cursor.fetchall()}
 
 

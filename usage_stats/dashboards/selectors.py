@@ -16,7 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, transaction
 from django_tenants.utils import get_tenant_model
+from psycopg2 import sql as pgsql
 
+from core.db import roles
 from usage_stats.rollups import histogram
 from usage_stats.rollups.rollup import RollupState, rollup_state
 
@@ -77,7 +79,9 @@ def _stats_cursor() -> Iterator[Any]:
     """A cursor on the stats database inside a transaction with JIT off."""
     using = settings.STATS_DB_ALIAS
     with transaction.atomic(using=using, savepoint=False), connections[using].cursor() as cursor:
-        cursor.execute(sql.DASH_SESSION_SETUP)
+        # As the dashboards' role (DB_STATS_READER_ROLE: SELECT only) when one is set.
+        role_sql = roles.set_local_role_sql(roles.stats_reader_role_name())
+        cursor.execute(pgsql.SQL(role_sql) + sql.DASH_SESSION_SETUP)
         yield cursor
 
 

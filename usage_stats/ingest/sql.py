@@ -48,10 +48,30 @@ COPY_EVENTS = sql.SQL("COPY {table} ({columns}) FROM STDIN").format(table=EVENTS
 
 # The slow path after a retry whose first attempt may have committed: stage the batch, then
 # insert only the event_ids not already stored. Run inside one transaction.
+# The column types are spelled out (as in migration 0001): the flusher's role may insert
+# events but not read them, so it cannot copy the table's shape with a SELECT.
+STAGING_COLUMN_TYPES = {
+    "event_id": "uuid",
+    "occurred_at": "timestamptz",
+    "tenant": "varchar(63)",
+    "event": "varchar(64)",
+    "route": "varchar(128)",
+    "method": "varchar(10)",
+    "user_id": "bigint",
+    "status": "smallint",
+    "latency_ms": "real",
+    "tokens": "integer",
+    "properties": "jsonb",
+}
 CREATE_STAGING_TABLE = sql.SQL(
-    "CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS"
-    " AS SELECT {columns} FROM {table} WITH NO DATA"
-).format(staging=STAGING_TABLE, columns=COLUMNS, table=EVENTS_TABLE)
+    "CREATE TEMP TABLE IF NOT EXISTS {staging} ({columns}) ON COMMIT DELETE ROWS"
+).format(
+    staging=STAGING_TABLE,
+    columns=sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(STAGING_COLUMN_TYPES[name]))
+        for name in EVENT_COLUMNS
+    ),
+)
 COPY_STAGING = sql.SQL("COPY {staging} ({columns}) FROM STDIN").format(staging=STAGING_TABLE, columns=COLUMNS)
 INSERT_FROM_STAGING = sql.SQL(
     "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING"

@@ -24,6 +24,8 @@ import psycopg2.errors
 from django.conf import settings
 from django.db import utils as db_utils
 
+from core.db import roles
+
 from . import sql
 
 STATEMENT_TIMEOUT = "30s"
@@ -173,9 +175,7 @@ class BatchWriter:
     ) -> WriteResult:
         """COPY the batch; if PostgreSQL rejects some row's data, find it by bisection."""
         try:
-            source = SendThenPrepare(b"".join(lines), after_sent)
-            with raw.cursor() as cursor:
-                cursor.copy_expert(sql.COPY_EVENTS, source, size=COPY_CHUNK_BYTES)
+            self._copy(raw, SendThenPrepare(b"".join(lines), after_sent))
             return WriteResult(written=len(lines), duplicates=0, invalid=0)
         except Exception as exc:
             if not is_data_error(exc):
@@ -183,11 +183,28 @@ class BatchWriter:
             written, invalid = self._copy_bisect(raw, lines)
             return WriteResult(written=written, duplicates=0, invalid=invalid)
 
+    def _copy(self, raw: Any, source: Any) -> None:
+        """One COPY of the batch, as the flusher's role (DB_STATS_WRITER_ROLE: INSERT on
+        events only) when one is set: `SET LOCAL` in a transaction of its own, so it holds
+        behind a transaction pooler too (core/db/roles.py)."""
+        role_sql = roles.set_local_role_sql(roles.stats_writer_role_name())
+        with raw.cursor() as cursor:
+            if not role_sql:
+                cursor.copy_expert(sql.COPY_EVENTS, source, size=COPY_CHUNK_BYTES)
+                return
+            cursor.execute("BEGIN; " + role_sql)
+            try:
+                cursor.copy_expert(sql.COPY_EVENTS, source, size=COPY_CHUNK_BYTES)
+            except Exception:
+                if not raw.closed:
+                    cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
     def _copy_bisect(self, raw: Any, lines: list[bytes]) -> tuple[int, int]:
         """(written, invalid) for `lines`, splitting around rows PostgreSQL refuses."""
         try:
-            with raw.cursor() as cursor:
-                cursor.copy_expert(sql.COPY_EVENTS, LineSource(lines), size=COPY_CHUNK_BYTES)
+            self._copy(raw, LineSource(lines))
             return len(lines), 0
         except Exception as exc:
             if not is_data_error(exc):
@@ -204,7 +221,7 @@ class BatchWriter:
         Bisects out bad rows."""
         try:
             with raw.cursor() as cursor:
-                cursor.execute("BEGIN")
+                cursor.execute("BEGIN; " + roles.set_local_role_sql(roles.stats_writer_role_name()))
                 try:
                     cursor.execute(sql.CREATE_STAGING_TABLE)
                     cursor.copy_expert(sql.COPY_STAGING, LineSource(lines), size=COPY_CHUNK_BYTES)

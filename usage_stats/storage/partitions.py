@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.db import roles
+
 from . import sql
 
 PARTITION_NAME_LEN = len(sql.PARTITION_PREFIX) + 6
@@ -68,12 +70,20 @@ def _raw(conn: Connection) -> Any:
 @contextmanager
 def _transaction(raw: Any) -> Iterator[None]:
     """One transaction on a psycopg2 connection; joins the caller's if one is open."""
+    owner_sql = roles.set_local_role_sql(roles.owner_role_name())
     if not raw.autocommit:
-        yield
+        if not owner_sql:
+            yield
+            return
+        with raw.cursor() as cursor:
+            cursor.execute(owner_sql)
+            yield
+            cursor.execute("SET LOCAL role TO DEFAULT")
         return
-    # In autocommit mode psycopg2's commit()/rollback() are no-ops: say it in SQL.
+    # In autocommit mode psycopg2's commit()/rollback() are no-ops: say it in SQL. Partition
+    # DDL runs as the owner role (core/db/roles.py), whichever process runs it.
     with raw.cursor() as cursor:
-        cursor.execute("BEGIN")
+        cursor.execute("BEGIN; " + owner_sql)
         try:
             yield
         except BaseException:

@@ -28,6 +28,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import quote_schema_name, schema_exists
 
+from core.db import roles
 from core.progress import ProgressBar
 from tenants.migration_state import schemas_up_to_date
 from tenants.models import Client
@@ -85,6 +86,11 @@ class Command(MigrateSchemasCommand):
         )
 
     def handle(self, *args, **options):
+        # Migrations run as the owner role, in this process and in its forked workers.
+        with roles.owner_process():
+            self._handle(*args, **options)
+
+    def _handle(self, *args, **options):
         SyncCommon.handle(self, *args, **options)
         executor = self.executor or "multiprocessing"
         if executor not in EXECUTORS:
@@ -114,6 +120,8 @@ class Command(MigrateSchemasCommand):
                 summary.up_to_date.append(public)
             else:
                 self._record(summary, *_migrate_one(args, child_options, "standard", public), verbosity)
+            if public not in summary.failed:
+                roles.public_grants_ensure()
         if self.sync_tenant and public not in summary.failed:
             self._migrate_tenants(args, options, child_options, summary, skip, executor, workers, verbosity)
 
@@ -159,6 +167,23 @@ class Command(MigrateSchemasCommand):
                 f" up to date, {to_migrate} to migrate"
                 + (f" ({executor}, {min(workers, len(pending))} workers)" if pending else "")
             )
+        # Tenants made before per-tenant roles existed get theirs (one query when none is missing).
+        created = roles.tenant_roles_ensure(schema_names=tenant_schemas)
+        if created and verbosity >= 1:
+            self.stdout.write(f"migrate_schemas: created the roles of {len(created)} tenant schemas")
+        try:
+            self._migrate_pending(
+                args, child_options, summary, in_process, pending, executor, workers, verbosity
+            )
+        finally:
+            # Tables a migration added are granted to the schema's role (default privileges
+            # cover the owner's; this covers migrations run by any other role).
+            migrated = set(summary.migrated)
+            roles.tenant_grants_refresh(schema_names=[s for s in tenant_schemas if s in migrated])
+
+    def _migrate_pending(
+        self, args, child_options, summary, in_process, pending, executor, workers, verbosity
+    ):
         for schema in in_process:
             self._record(summary, *_migrate_one(args, child_options, "standard", schema), verbosity)
         if template_schema_name() in summary.migrated:

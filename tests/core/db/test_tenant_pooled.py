@@ -10,11 +10,12 @@ bench/pooler_demo.py).
 from collections.abc import Iterator
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from psycopg2 import sql as pgsql
 
 from core.db.backends.tenant_pooled import base as pooled_backend
+from core.db.roles import tenant_role_of
 from tasks_app.models import Task
 
 pytestmark = pytest.mark.pgbouncer
@@ -88,19 +89,42 @@ def test_search_path_is_stated_once_per_transaction_and_on_every_autocommit_stat
     open_through_pgbouncer,
 ):
     acme = open_through_pgbouncer(pooled_backend, "acme")
+    # The tenant's own role travels with its search_path (core/db/roles.py).
+    prefix = f'SET LOCAL ROLE "{tenant_role_of("acme")}"; SET LOCAL search_path = "acme", "public"; '
     with CaptureQueriesContext(acme) as autocommit_queries:
         for _ in range(3):
             current_schema(acme)
-    assert all(q["sql"].startswith('SET LOCAL search_path = "acme", "public"; ') for q in autocommit_queries)
+    assert all(q["sql"].startswith(prefix) for q in autocommit_queries)
 
     with CaptureQueriesContext(acme) as atomic_queries, transaction.atomic(using=acme.alias):
         for _ in range(3):
             assert current_schema(acme) == "acme"
-    stated = [q["sql"] for q in atomic_queries if q["sql"].startswith("SET LOCAL search_path")]
+    stated = [q["sql"] for q in atomic_queries if q["sql"].startswith(prefix)]
     assert len(stated) == 1
     # Nothing was set on the session: a plain connection to the same pool still has the default.
     captured = autocommit_queries.captured_queries + atomic_queries.captured_queries
-    assert not any("SET search_path" in q["sql"] for q in captured)
+    assert not any("SET search_path" in q["sql"] or "SET ROLE" in q["sql"] for q in captured)
+
+
+def test_every_pooled_statement_runs_as_its_tenants_role(open_through_pgbouncer):
+    """Behind PgBouncer, interleaved, in autocommit and in a transaction: each client's
+    statements run as its own tenant's role, which cannot read the other's schema."""
+    acme = open_through_pgbouncer(pooled_backend, "acme")
+    globex = open_through_pgbouncer(pooled_backend, "globex")
+    for _ in range(2):
+        for wrapper, slug, other in ((acme, "acme", "globex"), (globex, "globex", "acme")):
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT current_user")
+                assert cursor.fetchone()[0] == tenant_role_of(slug)
+                with pytest.raises(DatabaseError, match=f"permission denied for schema {other}"):
+                    cursor.execute(f"SELECT count(*) FROM {other}.tasks_app_task")
+    with transaction.atomic(using=acme.alias), acme.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tasks_app_task")
+        with globex.cursor() as other_cursor:
+            other_cursor.execute("SELECT current_user")
+            assert other_cursor.fetchone()[0] == tenant_role_of("globex")
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == tenant_role_of("acme")
 
 
 def test_transaction_holds_its_tenant_while_another_client_runs(open_through_pgbouncer):

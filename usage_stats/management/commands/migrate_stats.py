@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.management.base import CommandParser
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
 
+from core.db import roles
+
 
 class Command(DjangoMigrateCommand):
     help = "Apply the usage_stats migrations to the stats database (the `stats` alias)."
@@ -22,4 +24,7 @@ class Command(DjangoMigrateCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         options["database"] = settings.STATS_DB_ALIAS
-        super().handle(*args, **options)
+        # As the owner role; the post_migrate handler (usage_stats/apps.py) grants the app,
+        # flusher and dashboard roles their privileges.
+        with roles.owner_process():
+            super().handle(*args, **options)
