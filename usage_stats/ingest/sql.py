@@ -53,7 +53,7 @@ COPY_EVENTS = sql.SQL("COPY {table} ({columns}) FROM STDIN").format(table=EVENTS
 STAGING_COLUMN_TYPES = {
     "event_id": "uuid",
     "occurred_at": "timestamptz",
-    "tenant": "varchar(63)",
+    "tenant_id": "uuid",
     "event": "varchar(64)",
     "route": "varchar(128)",
     "method": "varchar(10)",
