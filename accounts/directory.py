@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils.crypto import salted_hmac
 from django_tenants.utils import get_tenant_model
 
-from core.tenancy import current_schema_name
+from core.tenancy import current_schema_name, public_schema
 
 from .platform.models import AccountIndexEntry
 
@@ -34,7 +34,8 @@ def _tenant_id(schema_name: str | None) -> int | None:
     tenant: Any = getattr(connection, "tenant", None)
     if getattr(tenant, "schema_name", None) == name and getattr(tenant, "pk", None):
         return int(tenant.pk)
-    return get_tenant_model().objects.filter(schema_name=name).values_list("pk", flat=True).first()
+    with public_schema():
+        return get_tenant_model().objects.filter(schema_name=name).values_list("pk", flat=True).first()
 
 
 def account_index_add(*, email: str, schema_name: str | None = None) -> None:
@@ -42,15 +43,18 @@ def account_index_add(*, email: str, schema_name: str | None = None) -> None:
     tenant_id = _tenant_id(schema_name)
     if tenant_id is None:
         return
-    AccountIndexEntry.objects.bulk_create(
-        [AccountIndexEntry(email_digest=email_digest(email), tenant_id=tenant_id)], ignore_conflicts=True
-    )
+    # The index is in the public schema, which a tenant's database role cannot reach.
+    with public_schema():
+        AccountIndexEntry.objects.bulk_create(
+            [AccountIndexEntry(email_digest=email_digest(email), tenant_id=tenant_id)], ignore_conflicts=True
+        )
 
 
 def account_index_remove(*, email: str, schema_name: str | None = None) -> None:
     tenant_id = _tenant_id(schema_name)
     if tenant_id is not None:
-        AccountIndexEntry.objects.filter(email_digest=email_digest(email), tenant_id=tenant_id).delete()
+        with public_schema():
+            AccountIndexEntry.objects.filter(email_digest=email_digest(email), tenant_id=tenant_id).delete()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from django.http.request import split_domain_port
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from core.tenancy import current_schema_name
+from core.tenancy import current_schema_name, public_schema
 
 from .models import User
 from .platform.models import HandoffUse
@@ -82,13 +82,15 @@ def signup_handoff_consume(request: HttpRequest, *, token: str) -> User:
     ):
         raise ValidationError(INVALID_HANDOFF, code="wrong_host")
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            HandoffUse.objects.create(nonce=str(data.get("n"))[:64], used_at=now)
-    except IntegrityError:
-        raise ValidationError(INVALID_HANDOFF, code="replayed") from None
-    if random.random() < 0.05:  # a token past its max age is refused by its signature anyway
-        HandoffUse.objects.filter(used_at__lt=now - timedelta(days=1)).delete()
+    # Uses are kept in the public schema, which a tenant's database role cannot reach.
+    with public_schema():
+        try:
+            with transaction.atomic():
+                HandoffUse.objects.create(nonce=str(data.get("n"))[:64], used_at=now)
+        except IntegrityError:
+            raise ValidationError(INVALID_HANDOFF, code="replayed") from None
+        if random.random() < 0.05:  # a token past its max age is refused by its signature anyway
+            HandoffUse.objects.filter(used_at__lt=now - timedelta(days=1)).delete()
     user = User.objects.filter(pk=int(data.get("u") or 0), is_active=True).first()
     if user is None:
         raise ValidationError(INVALID_HANDOFF, code="invalid")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from core.errors import error_response
+from core.tenancy import public_schema
 
 from .models import RateEvent
 from .services import client_ip
@@ -36,6 +37,12 @@ def rate_key_for_email(email: str) -> str:
 def rate_limits_hit(*, limits: list[RateLimit], window_s: int) -> int:
     """Count one request against every limit. Returns 0 when all allow it (and records it),
     else the seconds until the strictest one would (and records nothing)."""
+    # The counts are in the public schema, which a tenant's database role cannot reach.
+    with public_schema():
+        return _rate_limits_hit(limits=limits, window_s=window_s)
+
+
+def _rate_limits_hit(*, limits: list[RateLimit], window_s: int) -> int:
     now = timezone.now()
     window = timedelta(seconds=window_s)
     waits = [0.0]

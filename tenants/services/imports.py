@@ -34,6 +34,7 @@ from django_tenants.utils import quote_schema_name, schema_context
 from audit.actions import AuditAction
 from audit.actors import Actor
 from audit.services import audit_record
+from core.db.roles import owner_role, tenant_roles_ensure
 
 from ..migration_state import schemas_applied_migrations
 from ..models import Client, Domain
@@ -83,12 +84,15 @@ def tenant_import(
     template_ensure()
     loaded = 0
     try:
-        with transaction.atomic():
+        # As the owner role, like provisioning: the dump's DDL, and the tenant's own role.
+        with owner_role(), transaction.atomic():
             connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
             if script is not None:
                 loaded = _sql_run(script, schema_name=slug)
             tenant = Client(schema_name=slug, slug=slug, name=name)
             tenant.save(verbosity=0)  # clones the template unless the dump made the schema
+            if script is not None:  # the dump made the schema: its role and grants are still to make
+                tenant_roles_ensure(schema_names=[slug])
             domain = Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
             if records is not None:
                 loaded = _json_load(records, schema_name=slug)

@@ -7,7 +7,7 @@ from django.db import connection
 
 from audit.actors import actor_system
 from core.db import roles
-from tenants.services import tenant_delete, tenant_provision
+from tenants.services import tenant_delete, tenant_provision, tenant_purge
 from tests.support.tenants import PASSWORD
 
 from .conftest import unique_slug
@@ -60,12 +60,15 @@ def test_a_new_tenant_has_a_role_with_its_own_tables_only(tenants, db):
     assert _fetch("SELECT has_schema_privilege(%s, 'acme', 'USAGE')", [role]) == [(False,)]
 
 
-def test_deleting_a_tenant_drops_its_role(committed_tenants, django_db_blocker):
+def test_purging_a_tenant_drops_its_role(committed_tenants, django_db_blocker):
     tenant = committed_tenants("roledrop")
     role = roles.tenant_role_of(tenant.schema_name)
     with django_db_blocker.unblock():
         assert _role_exists(role)
-        tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=tenant.slug)
+        # Deleting only deactivates (the grace period): the role stays until the purge.
+        deleted = tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=tenant.slug)
+        assert _role_exists(role)
+        tenant_purge(actor=actor_system(), tenant=deleted, force=True)
         assert not _role_exists(role)
         assert not _fetch("SELECT 1 FROM pg_namespace WHERE nspname = %s", [tenant.schema_name])
 

@@ -59,8 +59,8 @@ def test_the_flusher_role_cannot_read_events_or_run_ddl(statement):
 
 def test_the_flusher_role_may_insert_events():
     insert = (
-        "INSERT INTO usage_event (event_id, occurred_at, tenant, event)"
-        " VALUES (gen_random_uuid(), now(), 'roles-test', 'test.roles')"
+        "INSERT INTO usage_event (event_id, occurred_at, tenant_id, event)"
+        " VALUES (gen_random_uuid(), now(), gen_random_uuid(), 'test.roles')"
     )
     assert _as_role(roles.stats_writer_role_name(), insert) is None
 
@@ -69,7 +69,7 @@ def test_the_flusher_writes_as_its_role(stats_db, marker):
     """The writer really switches to DB_STATS_WRITER_ROLE: pointed at the read-only role,
     its COPY is refused; with the writer role it stores the batch."""
     encoder = LineEncoder()
-    lines = [encoder.line(queued_event("test.roles", tenant=marker, tokens=i)) for i in range(3)]
+    lines = [encoder.line(queued_event("test.roles", tenant_id=marker, tokens=i)) for i in range(3)]
     writer = BatchWriter(alias="stats")
     try:
         with override_settings(DB_STATS_WRITER_ROLE=roles.stats_reader_role_name()):
@@ -81,14 +81,14 @@ def test_the_flusher_writes_as_its_role(stats_db, marker):
         assert writer.write(lines, may_exist=True) == WriteResult(written=3, duplicates=3, invalid=0)
     finally:
         writer.close()
-    assert stats_db.count("tenant = %s", [marker]) == 3
+    assert stats_db.count("tenant_id = %s", [marker]) == 3
 
 
 @pytest.mark.parametrize(
     "statement",
     [
-        "INSERT INTO usage_event (event_id, occurred_at, tenant, event)"
-        " VALUES (gen_random_uuid(), now(), 'roles-test', 'test.roles')",
+        "INSERT INTO usage_event (event_id, occurred_at, tenant_id, event)"
+        " VALUES (gen_random_uuid(), now(), gen_random_uuid(), 'test.roles')",
         "DELETE FROM usage_event",
         "CREATE TABLE public.dashboard_made (id int)",
     ],

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django_tenants.utils import get_tenant_model
 from psycopg2 import sql as pgsql
 
@@ -78,11 +78,18 @@ def _figures(
 def _stats_cursor() -> Iterator[Any]:
     """A cursor on the stats database inside a transaction with JIT off."""
     using = settings.STATS_DB_ALIAS
+    # Inside a caller's transaction (a test, a job) the role would outlive this block.
+    outer = connections[using].in_atomic_block
     with transaction.atomic(using=using, savepoint=False), connections[using].cursor() as cursor:
         # As the dashboards' role (DB_STATS_READER_ROLE: SELECT only) when one is set.
         role_sql = roles.set_local_role_sql(roles.stats_reader_role_name())
         cursor.execute(pgsql.SQL(role_sql) + sql.DASH_SESSION_SETUP)
-        yield cursor
+        try:
+            yield cursor
+        finally:
+            if outer and role_sql:
+                with contextlib.suppress(DatabaseError):
+                    cursor.execute("SET LOCAL ROLE NONE")
 
 
 def _range(period: Period, tenant_id: uuid.UUID | None = None) -> dict:
