@@ -17,6 +17,7 @@ from django.db.models import Max
 from django_tenants.utils import schema_context
 
 from tasks_app.models import Task
+from tenants.models import Client
 from tests.support.pgbouncer import POOL_SIZE, AppServer, gunicorn_through
 from tests.support.workload import WorkloadResult, run_workload
 
@@ -60,11 +61,13 @@ def _get(app: AppServer, host: str, path: str, session_key: str | None = None) -
 
 
 def _stats_events_since(started_at: float, route: str) -> int:
+    # Events name tenants by their stable id (Client.uuid), not their schema.
+    tenant_ids = Client.objects.filter(schema_name__in=["acme", "globex"]).values_list("uuid", flat=True)
     with connections["stats"].cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM usage_event WHERE occurred_at >= to_timestamp(%s)"
-            " AND tenant IN ('acme', 'globex') AND route = %s",
-            [started_at, route],
+            " AND tenant_id = ANY(%s::uuid[]) AND route = %s",
+            [started_at, [str(t) for t in tenant_ids], route],
         )
         return cursor.fetchone()[0]
 
