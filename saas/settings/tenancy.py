@@ -8,8 +8,8 @@ BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost").strip().lower().rstrip
 
 TENANT_MODEL = "tenants.Client"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
-# One `SET search_path` per request (after set_tenant), not one per cursor; django-tenants
-# forgets the cached path on rollback and savepoint rollback (tests/tenants/test_routing_cache.py).
+# Read by django-tenants' own backend only (the benchmarks' stock set-up): ours states the
+# role and search_path in every transaction instead (core/db/backends/tenant_pooled).
 TENANT_LIMIT_SET_CALLS = True
 # New tenants are copies of this migrated schema (tenants/template.py); no tenant can be named
 # so, since slugs have no underscores.
