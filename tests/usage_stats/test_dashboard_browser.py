@@ -82,7 +82,9 @@ def staff_email(tenants):
 def committed_usage(tenants):
     conn = stats_connect(autocommit=True)
     try:
-        insert(_events(), conn=conn)
+        # On a thread of its own: insert() looks the tenants' ids up in the main database,
+        # and that connection must be closed before the test database is dropped.
+        committed(insert, _events(), conn=conn)
     finally:
         conn.close()
     committed(lambda: rollup_run(wait_s=10))
