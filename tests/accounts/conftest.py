@@ -5,6 +5,7 @@ import pytest
 from saas.celery import app as celery_app
 from tests.support.factories import make_person
 from tests.support.mail import SmtpSink, smtp_sink
+from usage_stats.ingest.process import collector as usage_collector
 
 
 @pytest.fixture
@@ -37,11 +38,16 @@ def mailbox(_smtp_server, settings) -> Iterator[SmtpSink]:
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    # These tests run on-commit callbacks of rolled-back rows: their usage events would name
+    # people who never existed (tests/usage_stats compares events with a tenant's people).
+    usage = usage_collector()
+    usage_enabled, usage.enabled = usage.enabled, False
     _smtp_server.clear()
     try:
         yield _smtp_server
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+        usage.enabled = usage_enabled
 
 
 @pytest.fixture(scope="session")
