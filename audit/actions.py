@@ -10,6 +10,7 @@ class AuditAction(models.TextChoices):
     TENANT_REACTIVATED = "tenant.reactivated", "Tenant reactivated"
     TENANT_EXPORTED = "tenant.exported", "Tenant exported"
     TENANT_DELETED = "tenant.deleted", "Tenant deleted"
+    TENANT_MOVED = "tenant.moved", "Tenant moved to another database node"
     DOMAIN_ADDED = "domain.added", "Domain added"
     DOMAIN_REMOVED = "domain.removed", "Domain removed"
     DOMAIN_PRIMARY_CHANGED = "domain.primary_changed", "Primary domain changed"

@@ -8,6 +8,7 @@
 #   scripts/citus.sh stop
 #   scripts/citus.sh status
 #   scripts/citus.sh available  # exit 0 when Citus is installed or can be built here, else say why
+#   scripts/citus.sh testdb NAME  # drop and re-create test databases NAME and NAME_stats on every node
 #
 # Environment:
 #   CITUS_PORT          coordinator port on 127.0.0.1 (default 54350)
@@ -184,7 +185,8 @@ prepare_dirs() {
 # The nodes reach each other over loopback TCP as the connecting role with SCRAM; the
 # server processes read the superuser's password from this pgpass file (PGPASSFILE).
 write_pgpass() {
-  (umask 077; printf '127.0.0.1:*:*:postgres:%s\n' "$(cat "$PWFILE")" > "$DATA_ROOT/pgpass")
+  (umask 077; printf '127.0.0.1:*:*:postgres:%s\nlocalhost:*:*:postgres:%s\n' \
+    "$(cat "$PWFILE")" "$(cat "$PWFILE")" > "$DATA_ROOT/pgpass")
   [ "$(id -u)" -eq 0 ] && chown postgres: "$DATA_ROOT/pgpass" || true
 }
 
@@ -208,6 +210,7 @@ max_replication_slots = 20
 max_wal_senders = 20
 max_worker_processes = 32
 citus.max_background_task_executors_per_node = 2
+citus.local_hostname = '127.0.0.1'
 CONF
 }
 
@@ -267,6 +270,24 @@ ENV
   log "coordinator 127.0.0.1:$CITUS_PORT, workers ${WORKER_PORTS[*]}; URLs in $ENV_FILE"
 }
 
+# A fresh pair of test databases (tenant and stats) on every node, Citus set up in both;
+# pytest then runs with TEST_DB_NAME=<name> --reuse-db so it neither creates nor drops them.
+testdb() {
+  local name="${1:?usage: $0 testdb NAME}" db port
+  [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || { log "bad database name '$name'"; exit 2; }
+  BINDIR="$(find_bindir)" || { log "PostgreSQL server binaries not found"; exit 1; }
+  prepare_dirs
+  for db in "$name" "${name}_stats"; do
+    for port in "$CITUS_PORT" "${WORKER_PORTS[@]}"; do
+      psql_node "$port" postgres -c "SET client_min_messages = warning; DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+    done
+    for port in "${WORKER_PORTS[@]}" "$CITUS_PORT"; do ensure_db "$port" "$db"; done
+    register_nodes "$db"
+  done
+  psql_node "$CITUS_PORT" postgres -c "ALTER DATABASE \"$name\" SET citus.enable_schema_based_sharding = on"
+  log "fresh test databases $name and ${name}_stats on every node"
+}
+
 stop() {
   BINDIR="$(find_bindir)" || { log "no PostgreSQL binaries; nothing to stop"; return 0; }
   prepare_dirs
@@ -296,5 +317,6 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   available) available ;;
-  *) echo "usage: $0 install|start|stop|status|available" >&2; exit 2 ;;
+  testdb) testdb "${2:-}" ;;
+  *) echo "usage: $0 install|start|stop|status|available|testdb NAME" >&2; exit 2 ;;
 esac
