@@ -210,7 +210,9 @@ def clone_sql_generate(source: str, *, citus: bool = False) -> str:
     for table, column, sequence, generated, options in identities:
         if citus:
             if sequence != _default_sequence_name(table, column):
-                raise TemplateUnsupported(f"identity sequence {sequence} of {table}.{column} has no default name")
+                raise TemplateUnsupported(
+                    f"identity sequence {sequence} of {table}.{column} has no default name"
+                )
             continue
         identity_clauses.setdefault(table, []).append(
             f"ALTER COLUMN {column} ADD GENERATED {generated} AS IDENTITY"
@@ -240,9 +242,13 @@ def clone_sql_generate(source: str, *, citus: bool = False) -> str:
                 f"SELECT pg_catalog.setval({sequence_literal}, last_value, is_called) FROM {src}.{sequence}"  # noqa: S608
             )
     if citus:
-        statements += [f"ALTER TABLE {TARGET}.{table} {c}" for table, clauses in foreign.items() for c in clauses]
+        statements += [
+            f"ALTER TABLE {TARGET}.{table} {c}" for table, clauses in foreign.items() for c in clauses
+        ]
     else:
-        statements += [f"ALTER TABLE {TARGET}.{table} {', '.join(clauses)}" for table, clauses in foreign.items()]
+        statements += [
+            f"ALTER TABLE {TARGET}.{table} {', '.join(clauses)}" for table, clauses in foreign.items()
+        ]
     for table, definition in indexes:
         match_ = INDEX_DEF.match(definition)
         if match_ is None:

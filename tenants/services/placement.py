@@ -38,7 +38,9 @@ def citus_enabled() -> bool:
 
 def _citus_required() -> None:
     if not citus_enabled():
-        raise ValidationError("The tenant database is not a Citus cluster: every tenant lives on its one server.")
+        raise ValidationError(
+            "The tenant database is not a Citus cluster: every tenant lives on its one server."
+        )
 
 
 def citus_workers() -> list[Node]:
@@ -70,7 +72,9 @@ def tenant_node(*, tenant: Client) -> Node | None:
         )
         rows = cursor.fetchall()
     if len(rows) > 1:
-        raise ValidationError(f"Tenant {tenant.slug} has tables on several nodes; run the rebalancer to repair.")
+        raise ValidationError(
+            f"Tenant {tenant.slug} has tables on several nodes; run the rebalancer to repair."
+        )
     return Node(*rows[0]) if rows else None
 
 
@@ -123,8 +127,9 @@ def tenants_by_node() -> dict[Node, list[str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT DISTINCT n.nodename, n.nodeport, ds.schemaid::regnamespace::text
+            SELECT DISTINCT n.nodename, n.nodeport, ns.nspname
             FROM pg_catalog.pg_dist_schema ds
+            JOIN pg_catalog.pg_namespace ns ON ns.oid = ds.schemaid
             JOIN pg_catalog.pg_dist_partition p ON p.colocationid = ds.colocationid
             JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid = p.logicalrelid
             JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = s.shardid

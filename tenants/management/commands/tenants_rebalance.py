@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Spread tenant schemas evenly over the Citus workers (Citus's rebalancer) and show the result."
 
     def add_arguments(self, parser):
-        parser.add_argument("--show", action="store_true", help="Only show how many tenants each worker holds")
+        parser.add_argument(
+            "--show", action="store_true", help="Only show how many tenants each worker holds"
+        )
 
     def handle(self, *args, show: bool, **options):
         try:
