@@ -4,15 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_initial'),
+        ("audit", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditrecord',
-            name='action',
-            field=models.CharField(choices=[('tenant.created', 'Tenant created'), ('tenant.renamed', 'Tenant renamed'), ('tenant.suspended', 'Tenant suspended'), ('tenant.reactivated', 'Tenant reactivated'), ('tenant.exported', 'Tenant exported'), ('tenant.deleted', 'Tenant deleted'), ('tenant.moved', 'Tenant moved to another database node'), ('domain.added', 'Domain added'), ('domain.removed', 'Domain removed'), ('domain.primary_changed', 'Primary domain changed'), ('user.added', 'Person added'), ('user.updated', "Person's profile changed"), ('user.role_changed', "Person's role changed"), ('user.deactivated', 'Person deactivated'), ('user.activated', 'Person reactivated'), ('api_token.revoked', 'API token revoked')], max_length=64),
+            model_name="auditrecord",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("tenant.created", "Tenant created"),
+                    ("tenant.renamed", "Tenant renamed"),
+                    ("tenant.suspended", "Tenant suspended"),
+                    ("tenant.reactivated", "Tenant reactivated"),
+                    ("tenant.exported", "Tenant exported"),
+                    ("tenant.deleted", "Tenant deleted"),
+                    ("tenant.moved", "Tenant moved to another database node"),
+                    ("domain.added", "Domain added"),
+                    ("domain.removed", "Domain removed"),
+                    ("domain.primary_changed", "Primary domain changed"),
+                    ("user.added", "Person added"),
+                    ("user.updated", "Person's profile changed"),
+                    ("user.role_changed", "Person's role changed"),
+                    ("user.deactivated", "Person deactivated"),
+                    ("user.activated", "Person reactivated"),
+                    ("api_token.revoked", "API token revoked"),
+                ],
+                max_length=64,
+            ),
         ),
     ]

@@ -77,7 +77,8 @@ def test_a_migration_adds_a_column_and_an_index_to_every_tenant_on_both_workers(
         assert schemas <= migrated, on_workers
         template = settings.TENANT_TEMPLATE_SCHEMA
         assert coordinator_rows(
-            "SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = 'citus_probe_note_rank_idx'",
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = %s"
+            " AND indexname = 'citus_probe_note_rank_idx'",
             [template],
         ) == [(1,)]
         assert coordinator_rows(
@@ -100,11 +101,11 @@ def test_a_migration_adds_a_column_and_an_index_to_every_tenant_on_both_workers(
         # the template, so later copies hold exactly what the code's migrations make.
         with connection.cursor() as cursor:
             cursor.execute(
-                f'DELETE FROM "{template}".auth_permission WHERE content_type_id IN'  # noqa: S608
+                f'DELETE FROM "{template}".auth_permission WHERE content_type_id IN'
                 f' (SELECT id FROM "{template}".django_content_type WHERE app_label = %s)',
                 ["citus_probe"],
             )
             cursor.execute(
-                f'DELETE FROM "{template}".django_content_type WHERE app_label = %s',  # noqa: S608
+                f'DELETE FROM "{template}".django_content_type WHERE app_label = %s',
                 ["citus_probe"],
             )

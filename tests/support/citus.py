@@ -71,6 +71,6 @@ def schema_rows(schema: str) -> dict[str, list[str]]:
     ]
     quoted = '"' + schema.replace('"', '""') + '"'
     return {
-        table: [row[0] for row in coordinator_rows(f"SELECT t::text FROM {quoted}.{table} t ORDER BY 1")]  # noqa: S608
+        table: [row[0] for row in coordinator_rows(f"SELECT t::text FROM {quoted}.{table} t ORDER BY 1")]
         for table in tables
     }

@@ -7,3 +7,6 @@ class Note(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["rank"], name="citus_probe_note_rank_idx")]
+
+    def __str__(self) -> str:
+        return self.text
