@@ -17,7 +17,6 @@ import usage_stats
 from audit.actions import AuditAction
 from audit.actors import actor_for_user
 from audit.services import audit_record
-from core.tenancy import current_schema_name
 
 from .models import ApiToken, User
 
@@ -81,10 +80,13 @@ def user_invite(
             is_staff=role == User.Role.OWNER,
         )
         _audit(AuditAction.USER_ADDED, actor=actor, target=user, changes={"email": email, "role": role})
-        tenant, user_id = current_schema_name(), user.pk
+        tenant_id, user_id = usage_stats.current_tenant_id(), user.pk
         transaction.on_commit(
             lambda: usage_stats.record(
-                "user.signed_up", tenant=tenant, user_id=user_id, properties={"role": role, "via": "invite"}
+                "user.signed_up",
+                tenant_id=tenant_id,
+                user_id=user_id,
+                properties={"role": role, "via": "invite"},
             )
         )
     return user

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 import usage_stats
 from accounts.models import User
-from core.tenancy import current_schema_name
 
 from .models import Task
 
@@ -58,10 +57,12 @@ def _validate(task: Task, *, check_assignee: bool) -> None:
 
 def _event_on_commit(event: str, *, actor: User, task_id: int | None) -> None:
     """Record a usage event once the change is committed; a rollback records nothing."""
-    tenant = current_schema_name()
+    tenant_id = usage_stats.current_tenant_id()
     user_id = getattr(actor, "pk", None)
     transaction.on_commit(
-        lambda: usage_stats.record(event, tenant=tenant, user_id=user_id, properties={"task_id": task_id})
+        lambda: usage_stats.record(
+            event, tenant_id=tenant_id, user_id=user_id, properties={"task_id": task_id}
+        )
     )
 
 

@@ -174,7 +174,7 @@ def tenant_delete(*, actor: Actor, tenant: Client, confirm_slug: str, purge_stat
     _not_public(tenant, "deleted")
     if (confirm_slug or "").strip() != tenant.slug:
         raise ValidationError(f"Type the slug {tenant.slug!r} to confirm the deletion.", code="confirm")
-    schema_name = tenant.schema_name
+    tenant_id = tenant.uuid
     with transaction.atomic():
         connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
         audit_record(
@@ -187,4 +187,4 @@ def tenant_delete(*, actor: Actor, tenant: Client, confirm_slug: str, purge_stat
         Domain.objects.filter(tenant=tenant).delete()
         tenant.delete(force_drop=True)  # DROP SCHEMA ... CASCADE, then the row
     if purge_stats:
-        usage_stats_tenant_purge(tenant=schema_name)
+        usage_stats_tenant_purge(tenant_id=tenant_id)

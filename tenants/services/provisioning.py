@@ -1,6 +1,7 @@
 """Provisioning: new tenants (one, or many for load tests) and the public tenant."""
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -125,14 +126,14 @@ def tenant_provision(
             target=tenant,
             changes={"slug": slug, "name": name, "owner_email": owner_email},
         )
-        transaction.on_commit(lambda: _provision_events_record(tenant=tenant.schema_name, owner_id=owner.pk))
+        transaction.on_commit(lambda: _provision_events_record(tenant_id=tenant.uuid, owner_id=owner.pk))
     return ProvisionedTenant(tenant=tenant, domain=domain, owner_email=owner_email)
 
 
-def _provision_events_record(*, tenant: str, owner_id: int) -> None:
-    """Usage events of a new tenant, once it really exists."""
-    usage_stats.record("tenant.created", tenant=tenant, user_id=owner_id)
-    usage_stats.record("user.signed_up", tenant=tenant, user_id=owner_id, properties={"role": "owner"})
+def _provision_events_record(*, tenant_id: uuid.UUID, owner_id: int) -> None:
+    """Usage events of a new tenant, once it really exists (keyed by its uuid)."""
+    usage_stats.record("tenant.created", tenant_id=tenant_id, user_id=owner_id)
+    usage_stats.record("user.signed_up", tenant_id=tenant_id, user_id=owner_id, properties={"role": "owner"})
 
 
 def public_tenant_ensure() -> Client:

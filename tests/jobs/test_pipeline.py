@@ -22,13 +22,13 @@ BOUND_S = 90.0
 REQUESTS = 25
 
 
-def _rolled_up_requests(tenant: str) -> int:
+def _rolled_up_requests(tenant_id) -> int:
     conn = stats_connect(autocommit=True)
     try:
         with conn.cursor() as cursor:
             cursor.execute(
-                "SELECT coalesce(sum(requests), 0) FROM usage_rollup_tenant_hourly WHERE tenant = %s",
-                [tenant],
+                "SELECT coalesce(sum(requests), 0) FROM usage_rollup_tenant_hourly WHERE tenant_id = %s",
+                [str(tenant_id)],
             )
             return int(cursor.fetchone()[0])
     finally:
@@ -39,7 +39,6 @@ def test_requests_reach_the_owners_rollups_without_a_dashboard_view(
     jobs_redis, redis_clean, probe_tables, tenants, tmp_path: Path
 ):
     acme = tenants["acme"]
-    schema = acme.tenant.schema_name
     env = worker_env(jobs_redis, JOBS_ROLLUP_INTERVAL_S=str(ROLLUP_INTERVAL_S))
     with (
         celery_process("worker", env=env, log_dir=tmp_path) as worker,
@@ -54,13 +53,13 @@ def test_requests_reach_the_owners_rollups_without_a_dashboard_view(
         # Whatever earlier tests left unrolled is counted first, so the baseline is settled.
         wait_for(lambda: "usage_stats.stats_rollup[" in worker.log(), timeout_s=30, message="a first rollup")
         time.sleep(ROLLUP_INTERVAL_S)
-        before = _rolled_up_requests(schema)
+        before = _rolled_up_requests(acme.tenant.uuid)
         sent_at = time.monotonic()
         for _ in range(REQUESTS):
             url = server.url("/accounts/login/")
             assert requests.get(url, headers=server.headers(acme.host), timeout=10).status_code == 200
         wait_for(
-            lambda: _rolled_up_requests(schema) >= before + REQUESTS,
+            lambda: _rolled_up_requests(acme.tenant.uuid) >= before + REQUESTS,
             timeout_s=BOUND_S,
             interval_s=0.5,
             message=f"acme's requests in its rollups:\n{worker.log()}",

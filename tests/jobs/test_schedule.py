@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from tenants.tasks import schema_batches
 from tests.support.live_server import committed
-from tests.usage_stats.dash_support import insert, random_events, stats_connect, unique_tenant
+from tests.usage_stats.dash_support import insert, random_events, stats_connect, tenant_ids, unique_tenant
 
 from .conftest import worker_env
 from .support import celery_process, wait_for
@@ -62,9 +62,13 @@ def test_two_beats_each_rolling_up_every_half_second_count_every_event_once(
         runs = worker.log_path.read_text().count("usage_stats.stats_rollup[")
     assert runs >= 8, "both beats should have asked for many rollups"
     rolled_up = _stats_scalar(
-        "SELECT sum(events) FROM usage_rollup_tenant_hourly WHERE tenant = ANY(%s)", [tenants]
+        "SELECT sum(events) FROM usage_rollup_tenant_hourly WHERE tenant_id = ANY(%s::uuid[])",
+        [list(tenant_ids(tenants).values())],
     )
-    raw = _stats_scalar("SELECT count(*) FROM usage_event WHERE tenant = ANY(%s)", [tenants])
+    raw = _stats_scalar(
+        "SELECT count(*) FROM usage_event WHERE tenant_id = ANY(%s::uuid[])",
+        [list(tenant_ids(tenants).values())],
+    )
     assert raw == 1000
     assert rolled_up == raw
 

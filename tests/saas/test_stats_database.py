@@ -11,6 +11,7 @@ import pytest
 from django.db import connections
 
 import usage_stats
+from tenants.models import Client
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 
@@ -37,10 +38,13 @@ def test_stats_alias_reaches_the_configured_server():
 
 def test_collector_writes_to_the_stats_server(tenants):
     marker = f"pooler.split.{os.getpid()}"
-    usage_stats.record(marker, tenant="acme", route="pooler-test")
+    acme_id = Client.objects.get(schema_name="acme").uuid
+    usage_stats.record(marker, tenant_id=acme_id, route="pooler-test")
     assert usage_stats.flush(timeout_s=10)
     with connections["stats"].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM usage_event WHERE event = %s AND tenant = 'acme'", [marker])
+        cursor.execute(
+            "SELECT count(*) FROM usage_event WHERE event = %s AND tenant_id = %s", [marker, acme_id]
+        )
         assert cursor.fetchone()[0] == 1
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT to_regclass('public.usage_event') IS NULL")

@@ -14,13 +14,20 @@ from tests.usage_stats.conftest import StatsDB
 with_stats_database = pytest.mark.django_db(databases=["default", "stats"])
 
 
+def _tenant_id(schema_name: str) -> str:
+    """Events are keyed by the tenant's uuid; tests name tenants by schema."""
+    from tenants.models import Client
+
+    return str(Client.objects.get(schema_name=schema_name).uuid)
+
+
 def task_ids_with_event(event: str, *, tenant: str, task_ids: list[int]) -> list[int]:
     """Of `task_ids`, those with an `event` usage event in `tenant` (flushed first), sorted."""
     assert usage_stats.flush(timeout_s=10)
     rows = StatsDB().rows(
         "SELECT DISTINCT (properties->>'task_id')::bigint FROM usage_event"
-        " WHERE event = %s AND tenant = %s AND (properties->>'task_id')::bigint = ANY(%s)",
-        [event, tenant, task_ids],
+        " WHERE event = %s AND tenant_id = %s AND (properties->>'task_id')::bigint = ANY(%s)",
+        [event, _tenant_id(tenant), task_ids],
     )
     return sorted(row[0] for row in rows)
 
@@ -29,7 +36,7 @@ def user_events(event: str, *, tenant: str, user_id: int) -> list[dict]:
     """The properties of every `event` usage event of one user in `tenant` (flushed first)."""
     assert usage_stats.flush(timeout_s=10)
     rows = StatsDB().rows(
-        "SELECT properties FROM usage_event WHERE event = %s AND tenant = %s AND user_id = %s",
-        [event, tenant, user_id],
+        "SELECT properties FROM usage_event WHERE event = %s AND tenant_id = %s AND user_id = %s",
+        [event, _tenant_id(tenant), user_id],
     )
     return [row[0] for row in rows]

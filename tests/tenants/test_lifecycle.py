@@ -140,13 +140,13 @@ def test_delete_keeps_usage_stats_unless_purged(committed_tenants, django_db_blo
 
     def events(tenant: Client) -> int:
         with connections["stats"].cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM usage_event WHERE tenant = %s", [tenant.schema_name])
+            cursor.execute("SELECT count(*) FROM usage_event WHERE tenant_id = %s", [tenant.uuid])
             return cursor.fetchone()[0]
 
     with django_db_blocker.unblock():
         for tenant in (kept, purged):
             for _ in range(3):
-                usage_stats.record("task.created", tenant=tenant.schema_name)
+                usage_stats.record("task.created", tenant_id=tenant.uuid)
         assert usage_stats.flush(timeout_s=10)
         assert events(kept) >= 3 and events(purged) >= 3
 

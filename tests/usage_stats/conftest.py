@@ -89,8 +89,8 @@ def stats_db(tenants) -> StatsDB:
 
 @pytest.fixture
 def marker() -> str:
-    """A tenant value no other test uses, to find this test's events."""
-    return f"t{uuid.uuid4().hex[:20]}"
+    """A tenant id no other test uses, to find this test's events."""
+    return str(uuid.uuid4())
 
 
 @pytest.fixture

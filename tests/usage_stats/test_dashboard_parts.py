@@ -42,11 +42,14 @@ def test_custom_range_covers_whole_local_days():
     assert period.label == "2024-01-01 to 2024-01-31"
 
 
-def test_half_hour_zones_start_days_on_the_utc_hour_before_and_say_so():
+def test_half_hour_zones_start_days_at_local_midnight_and_read_those_hours_per_quarter():
     period = period_resolve(key="7d", tz_name="Asia/Kolkata", now=NOW)
-    assert all(edge.minute == 0 for edge in period.edges)
-    assert not period.whole_hour_offsets
-    assert period_resolve(key="7d", tz_name="Europe/Paris", now=NOW).whole_hour_offsets
+    assert all((edge.hour, edge.minute) == (18, 30) for edge in period.edges)
+    assert all(edge.astimezone(period.tz).time() == dt.time(0) for edge in period.edges)
+    assert [hour.minute for hour in period.split_hours] == [0] * 7
+    assert len(period.split_quarters) == 7 * 4 - 2  # the first split hour starts before the period
+    paris = period_resolve(key="7d", tz_name="Europe/Paris", now=NOW)
+    assert paris.split_hours == [] and paris.split_quarters == []
 
 
 @pytest.mark.parametrize(
@@ -68,7 +71,10 @@ def test_bad_periods_have_messages(kwargs, message):
 def test_month_spans_locate_the_hours_of_each_month():
     start = dt.datetime(2024, 1, 31, 22, tzinfo=dt.UTC)
     end = dt.datetime(2024, 2, 1, 2, tzinfo=dt.UTC)
-    assert month_spans(start, end) == [(dt.date(2024, 1, 1), 30 * 24 + 22, 2), (dt.date(2024, 2, 1), 0, 2)]
+    assert month_spans(start, end) == [
+        (dt.date(2024, 1, 1), (30 * 24 + 22) * 4, 8),
+        (dt.date(2024, 2, 1), 0, 8),
+    ]
     assert month_spans(end, end) == []
 
 

@@ -28,11 +28,11 @@ def _column(name: str, **fields) -> str:
 
 
 def test_a_line_has_one_field_per_column_and_nulls_for_missing_values():
-    fields = _fields(event="task.created", tenant="acme")
+    fields = _fields(event="task.created", tenant_id=uuid.UUID("5b0c9d3e-8a1f-4c2b-9d7e-6f1a2b3c4d5e"))
     assert len(fields) == len(EVENT_COLUMNS)
     row = dict(zip(EVENT_COLUMNS, fields, strict=True))
     assert row["occurred_at"] == "2023-11-14 22:13:20.250000+00"
-    assert (row["tenant"], row["event"]) == ("acme", "task.created")
+    assert (row["tenant_id"], row["event"]) == ("5b0c9d3e-8a1f-4c2b-9d7e-6f1a2b3c4d5e", "task.created")
     assert [
         row[c] for c in ("route", "method", "user_id", "status", "latency_ms", "tokens", "properties")
     ] == [NULL] * 7
@@ -82,7 +82,7 @@ def test_nul_is_refused_in_text_and_json(fields):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"route": "lone \ud800 surrogate"}, {"tenant": "\udfff"}, {"properties": {"s": "\ud83d"}}],
+    [{"route": "lone \ud800 surrogate"}, {"tenant_id": "\udfff"}, {"properties": {"s": "\ud83d"}}],
 )
 def test_lone_surrogates_are_refused_and_not_cached(fields):
     encoder = LineEncoder()
@@ -91,7 +91,7 @@ def test_lone_surrogates_are_refused_and_not_cached(fields):
         encoder.line(item)
     with pytest.raises(InvalidEvent):
         encoder.line(item)  # the second time too: a refused label run is never cached
-    assert encoder.line(queued_event("e", ts=TS, tenant="acme"))
+    assert encoder.line(queued_event("e", ts=TS, tenant_id="5b0c9d3e-8a1f-4c2b-9d7e-6f1a2b3c4d5e"))
 
 
 @pytest.mark.parametrize(
@@ -105,8 +105,10 @@ def test_lone_surrogates_are_refused_and_not_cached(fields):
         {"status": -1},
         {"tokens": 2**31},
         {"tokens": 1.5},
-        {"tenant": None},
-        {"tenant": "t" * 64},
+        {"tenant_id": None},
+        {"tenant_id": "t" * 64},
+        {"tenant_id": "acme"},
+        {"tenant_id": 7},
         {"event": ""},
         {"event": "e" * 65},
         {"method": "m" * 11},
@@ -167,12 +169,19 @@ def test_deeply_nested_properties_are_refused_not_crashing():
         properties_field(deep)
 
 
+def test_a_tenant_id_is_stored_in_its_canonical_text_form():
+    assert (
+        _column("tenant_id", tenant_id="5B0C9D3E8A1F4C2B9D7E6F1A2B3C4D5E")
+        == "5b0c9d3e-8a1f-4c2b-9d7e-6f1a2b3c4d5e"
+    )
+
+
 def test_lines_leaves_out_invalid_events_and_counts_them():
     items = [
         queued_event("ok", ts=TS),
         queued_event("bad", ts=TS, status="x"),
         queued_event(None, ts=TS),
-        queued_event("ok", ts=TS, tenant=["unhashable"]),
+        queued_event("ok", ts=TS, tenant_id=["unhashable"]),
         queued_event("ok2", ts=TS),
     ]
     lines, invalid = LineEncoder().lines(items)

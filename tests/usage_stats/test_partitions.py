@@ -29,7 +29,8 @@ def _insert_event(at: dt.datetime, tenant: str) -> str:
     """The partition that received the row."""
     with connections["stats"].cursor() as cursor:
         cursor.execute(
-            "INSERT INTO usage_event (event_id, occurred_at, tenant, event) VALUES (%s, %s, %s, 'test.part')"
+            "INSERT INTO usage_event (event_id, occurred_at, tenant_id, event)"
+            " VALUES (%s, %s, %s, 'test.part')"
             " RETURNING tableoid::regclass::text",
             [uuid.uuid4(), at, tenant],
         )
@@ -57,7 +58,7 @@ def test_events_of_a_month_without_partition_land_in_default_and_move_out_later(
     name = partition_name(month_start(long_ago.date()))
     assert f"created {name} (rows moved from DEFAULT)" in output
     with connections["stats"].cursor() as cursor:
-        cursor.execute("SELECT tableoid::regclass::text FROM usage_event WHERE tenant = %s", [marker])
+        cursor.execute("SELECT tableoid::regclass::text FROM usage_event WHERE tenant_id = %s", [marker])
         assert cursor.fetchall() == [(name,)]
 
 
@@ -78,7 +79,7 @@ def test_retain_months_drops_exactly_the_older_months(marker):
     assert {partition_name(m) for m in months[:3]} <= remaining
     assert partition_name(month_start(_today())) in remaining
     with connections["stats"].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM usage_event WHERE tenant = %s", [marker])
+        cursor.execute("SELECT count(*) FROM usage_event WHERE tenant_id = %s", [marker])
         assert cursor.fetchone()[0] == 3
 
     assert "dropped" not in _run("--retain-months", "3"), "a second run drops nothing"

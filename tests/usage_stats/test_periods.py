@@ -96,14 +96,15 @@ def test_unknown_time_zones_and_ranges_are_refused_with_a_message():
 @pytest.mark.parametrize(
     ("start", "end", "spans"),
     [
-        (utc(2025, 6, 1, 5), utc(2025, 6, 1, 8), [(dt.date(2025, 6, 1), 5, 3)]),
+        (utc(2025, 6, 1, 5), utc(2025, 6, 1, 8), [(dt.date(2025, 6, 1), 20, 12)]),
+        (utc(2025, 6, 1, 5, 45), utc(2025, 6, 1, 6), [(dt.date(2025, 6, 1), 23, 1)]),
         (
             utc(2024, 12, 31, 22),
             utc(2025, 1, 1, 2),
-            [(dt.date(2024, 12, 1), 742, 2), (dt.date(2025, 1, 1), 0, 2)],
+            [(dt.date(2024, 12, 1), 742 * 4, 8), (dt.date(2025, 1, 1), 0, 8)],
         ),
-        # A leap February has 29 * 24 = 696 hours.
-        (utc(2024, 2, 1), utc(2024, 3, 1), [(dt.date(2024, 2, 1), 0, 696)]),
+        # A leap February has 29 * 96 = 2784 quarter-hours.
+        (utc(2024, 2, 1), utc(2024, 3, 1), [(dt.date(2024, 2, 1), 0, 2784)]),
         (utc(2025, 6, 1), utc(2025, 6, 1), []),
     ],
 )

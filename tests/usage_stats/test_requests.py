@@ -13,6 +13,7 @@ import usage_stats
 from accounts.models import User
 from tasks_app.models import Task
 from tenants.services import tenant_provision
+from tests.usage_stats.dash_support import tenant_id
 from usage_stats.ingest.process import collector
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.django_db(databases=["default", "stats"])
 def _request_events(stats_db, since: dt.datetime, tenant: str) -> list[tuple]:
     return stats_db.rows(
         "SELECT route, method, status, user_id, latency_ms FROM usage_event"
-        " WHERE event = 'request' AND tenant = %s AND occurred_at >= %s ORDER BY occurred_at",
-        [tenant, since],
+        " WHERE event = 'request' AND tenant_id = %s AND occurred_at >= %s ORDER BY occurred_at",
+        [tenant_id(tenant), since],
     )
 
 
@@ -74,9 +75,9 @@ def test_odd_methods_are_bucketed_and_api_calls_are_counted(acme, stats_db):
     assert response.status_code in (401, 403, 404)
     assert usage_stats.flush()
     events = stats_db.rows(
-        "SELECT event, method, status FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s"
+        "SELECT event, method, status FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
         " ORDER BY occurred_at, event",
-        [since],
+        [tenant_id("acme"), since],
     )
     assert events[0][:2] == ("request", "OTHER")
     assert ("api.call", "GET", response.status_code) in events
@@ -97,9 +98,9 @@ def test_task_create_and_complete_record_their_events(acme, stats_db, django_cap
     assert usage_stats.flush()
 
     events = stats_db.rows(
-        "SELECT event, user_id FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s"
+        "SELECT event, user_id FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
         " AND event LIKE 'task.%%' ORDER BY occurred_at",
-        [since],
+        [tenant_id("acme"), since],
     )
     owner = acme.owner()
     assert events == [("task.created", owner.pk), ("task.completed", owner.pk)]
@@ -114,7 +115,7 @@ def test_provisioning_a_tenant_records_tenant_created_and_signed_up(
             slug=slug, name="Stats Co", owner_email="o@stats.example", owner_password=uuid.uuid4().hex
         )
     assert usage_stats.flush()
-    assert sorted(stats_db.rows("SELECT event FROM usage_event WHERE tenant = %s", [slug])) == [
+    assert sorted(stats_db.rows("SELECT event FROM usage_event WHERE tenant_id = %s", [tenant_id(slug)])) == [
         ("tenant.created",),
         ("user.signed_up",),
     ]
@@ -137,8 +138,8 @@ def test_sign_in_and_invite_record_their_events(acme, stats_db, django_capture_o
     with schema_context("acme"):
         invited_id = User.objects.get(email=email).pk
     events = stats_db.rows(
-        "SELECT event, user_id FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s"
+        "SELECT event, user_id FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
         " AND event LIKE 'user.%%' ORDER BY occurred_at",
-        [since],
+        [tenant_id("acme"), since],
     )
     assert events == [("user.signed_in", acme.owner().pk), ("user.signed_up", invited_id)]

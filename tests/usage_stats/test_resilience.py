@@ -14,6 +14,7 @@ from django.utils import timezone
 
 import usage_stats
 from tests.support.gunicorn import database_url, gunicorn
+from tests.usage_stats.dash_support import tenant_id
 from usage_stats.ingest.process import collector
 
 pytestmark = pytest.mark.django_db(databases=["default", "stats"])
@@ -30,7 +31,7 @@ def test_an_unreachable_stats_database_fails_no_request_and_loses_no_event(acme,
         for i in range(30):
             tenant = acme if i % 2 else globex
             statuses.append(tenant.client().get("/accounts/login/").status_code)
-            usage_stats.record("test.outage", tenant=marker, tokens=i)
+            usage_stats.record("test.outage", tenant_id=marker, tokens=i)
         # The flusher really cannot write: it keeps the events and reports why.
         assert not usage_stats.flush(timeout_s=1.5)
         snap = collector().snapshot()
@@ -39,7 +40,7 @@ def test_an_unreachable_stats_database_fails_no_request_and_loses_no_event(acme,
 
     assert statuses == [200] * 30, "no request may fail while the stats database is down"
     assert usage_stats.flush(timeout_s=30)
-    assert stats_db.count("tenant = %s", [marker]) == 30
+    assert stats_db.count("tenant_id = %s", [marker]) == 30
     assert (
         stats_db.count("event = 'request' AND route = 'accounts:login' AND occurred_at >= %s", [since]) == 30
     )
@@ -49,13 +50,13 @@ def test_an_unreachable_stats_database_fails_no_request_and_loses_no_event(acme,
 def test_a_forked_child_writes_its_own_events_and_not_its_parents(stats_db, marker):
     assert usage_stats.flush()
     for i in range(5):
-        usage_stats.record("test.fork.parent", tenant=marker, tokens=i)
+        usage_stats.record("test.fork.parent", tenant_id=marker, tokens=i)
     pid = os.fork()
     if pid == 0:  # the child: its own flusher, its own connection
         code = 1
         try:
             for i in range(40):
-                usage_stats.record("test.fork.child", tenant=marker, tokens=i)
+                usage_stats.record("test.fork.child", tenant_id=marker, tokens=i)
             snap = collector().snapshot()
             ok = usage_stats.flush(timeout_s=20) and snap["pid"] == os.getpid() and snap["queued_total"] == 40
             code = 0 if ok else 2
@@ -65,12 +66,12 @@ def test_a_forked_child_writes_its_own_events_and_not_its_parents(stats_db, mark
     assert os.waitstatus_to_exitcode(status) == 0
 
     assert usage_stats.flush()
-    assert stats_db.count("tenant = %s AND event = 'test.fork.child'", [marker]) == 40
-    assert stats_db.count("tenant = %s AND event = 'test.fork.parent'", [marker]) == 5
+    assert stats_db.count("tenant_id = %s AND event = 'test.fork.child'", [marker]) == 40
+    assert stats_db.count("tenant_id = %s AND event = 'test.fork.parent'", [marker]) == 5
     # The parent's connection survived the child's exit.
-    usage_stats.record("test.fork.after", tenant=marker)
+    usage_stats.record("test.fork.after", tenant_id=marker)
     assert usage_stats.flush()
-    assert stats_db.count("tenant = %s AND event = 'test.fork.after'", [marker]) == 1
+    assert stats_db.count("tenant_id = %s AND event = 'test.fork.after'", [marker]) == 1
 
 
 def _get(port: int, host: str, path: str, timeout: float = 5.0) -> int:
@@ -128,7 +129,8 @@ def test_sigterm_during_a_burst_loses_no_event(acme, stats_db, tmp_path):
     ok = served.count(200)
     assert ok >= 60 and set(served) == {200}
     written = stats_db.count(
-        "tenant = 'acme' AND event = 'request' AND route = 'accounts:login' AND occurred_at >= %s", [since]
+        "tenant_id = %s AND event = 'request' AND route = 'accounts:login' AND occurred_at >= %s",
+        [tenant_id("acme"), since],
     )
     # Every response the clients got was recorded and written before the worker exited
     # (plus at most one request per client thread that was served as the signal landed).

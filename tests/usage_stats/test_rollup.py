@@ -20,6 +20,8 @@ from .dash_support import (
     raw_events,
     raw_events_in_transaction,
     stats_connect,
+    tenant_id,
+    tenant_ids,
     unique_tenant,
 )
 
@@ -32,19 +34,38 @@ def _rows(query: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _hourly(tenants: list[str]) -> dict:
+def _labelled(tenants: list[str]) -> tuple[list[str], dict[str, str]]:
+    ids = tenant_ids(tenants)
+    return list(ids.values()), {value: label for label, value in ids.items()}
+
+
+def _hourly(tenants: list[str], table: str = "usage_rollup_hourly") -> dict:
+    ids, labels = _labelled(tenants)
     rows = _rows(
-        "SELECT tenant, hour, event, route, events, errors, tokens, latency_count, latency_ms_sum,"
-        " latency_hist FROM usage_rollup_hourly WHERE tenant = ANY(%s)",
-        [tenants],
+        "SELECT tenant_id::text, bucket, event, route, events, errors, tokens, latency_count, latency_ms_sum,"
+        f" latency_hist FROM {table} WHERE tenant_id = ANY(%s::uuid[])",
+        [ids],
     )
-    return {(t, h, e, r): (n, err, tok, lc, ls, hist) for t, h, e, r, n, err, tok, lc, ls, hist in rows}
+    return {
+        (labels[t], h, e, r): (n, err, tok, lc, ls, hist) for t, h, e, r, n, err, tok, lc, ls, hist in rows
+    }
+
+
+def quarter_of(moment: dt.datetime) -> dt.datetime:
+    moment = moment.astimezone(dt.UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
 def _assert_rollups_match(events: list[Ev], tenants: list[str]) -> None:
-    # Per (tenant, hour, event, route): every counter and the histogram.
-    expected = aggregate(events, lambda e: (e.tenant, hour_of(e.occurred_at), e.event, e.route or ""))
-    actual = _hourly(tenants)
+    for table, floor in (("usage_rollup_hourly", hour_of), ("usage_rollup_quarter", quarter_of)):
+        _assert_table_matches(events, tenants, table, floor)
+    _assert_tenant_tables_match(events, tenants)
+
+
+def _assert_table_matches(events: list[Ev], tenants: list[str], table: str, floor) -> None:
+    # Per (tenant, hour or quarter-hour, event, route): every counter and the histogram.
+    expected = aggregate(events, lambda e: (e.tenant, floor(e.occurred_at), e.event, e.route or ""))
+    actual = _hourly(tenants, table)
     assert set(actual) == set(expected)
     for key, agg in expected.items():
         n, errors, tokens, latency_count, latency_sum, hist = actual[key]
@@ -56,36 +77,49 @@ def _assert_rollups_match(events: list[Ev], tenants: list[str]) -> None:
         ), key
         assert latency_sum == pytest.approx(sum(agg.latencies), rel=1e-6)
         assert hist == agg.hist, key
-    # Per (tenant, hour), with the request count.
-    per_tenant = aggregate(events, lambda e: (e.tenant, hour_of(e.occurred_at)))
-    rows = _rows(
-        "SELECT tenant, hour, events, requests, errors, tokens, latency_count, latency_hist"
-        " FROM usage_rollup_tenant_hourly WHERE tenant = ANY(%s)",
-        [tenants],
-    )
-    assert {(t, h): (n, r, e, tok, lc, hist) for t, h, n, r, e, tok, lc, hist in rows} == {
-        key: (a.events, a.requests, a.errors, a.tokens, len(a.latencies), a.hist)
-        for key, a in per_tenant.items()
+
+
+def _assert_tenant_tables_match(events: list[Ev], tenants: list[str]) -> None:
+    ids, labels = _labelled(tenants)
+    # Per (tenant, hour or quarter-hour), with the request count (pages and API calls).
+    for table, floor in (
+        ("usage_rollup_tenant_hourly", hour_of),
+        ("usage_rollup_tenant_quarter", quarter_of),
+    ):
+        per_tenant = aggregate(events, lambda e, floor=floor: (e.tenant, floor(e.occurred_at)))
+        rows = _rows(
+            "SELECT tenant_id::text, bucket, events, requests, errors, tokens, latency_count, latency_hist"
+            f" FROM {table} WHERE tenant_id = ANY(%s::uuid[])",
+            [ids],
+        )
+        assert {(labels[t], h): (n, r, e, tok, lc, hist) for t, h, n, r, e, tok, lc, hist in rows} == {
+            key: (a.events, a.requests, a.errors, a.tokens, len(a.latencies), a.hist)
+            for key, a in per_tenant.items()
+        }
+    # Distinct users: the set of (tenant, user, UTC quarter-hour) the bitmaps hold.
+    expected_quarters = {
+        (e.tenant, e.user_id, quarter_of(e.occurred_at)) for e in events if e.user_id is not None
     }
-    # Distinct users: the set of (tenant, user, UTC hour) the bitmaps hold.
-    expected_hours = {(e.tenant, e.user_id, hour_of(e.occurred_at)) for e in events if e.user_id is not None}
     rows = _rows(
-        "SELECT month, tenant, user_id, hours::text FROM usage_rollup_user_month WHERE tenant = ANY(%s)",
-        [tenants],
+        "SELECT month, tenant_id::text, user_id, quarters::text FROM usage_rollup_user_month"
+        " WHERE tenant_id = ANY(%s::uuid[])",
+        [ids],
     )
-    actual_hours = set()
+    actual_quarters = set()
     for month, tenant, user_id, bits in rows:
         start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
-        actual_hours |= {
-            (tenant, user_id, start + dt.timedelta(hours=i)) for i, bit in enumerate(bits) if bit == "1"
+        actual_quarters |= {
+            (labels[tenant], user_id, start + dt.timedelta(minutes=15 * i))
+            for i, bit in enumerate(bits)
+            if bit == "1"
         }
-    assert actual_hours == expected_hours
+    assert actual_quarters == expected_quarters
 
 
 def _all_hourly(hours: list[dt.datetime]) -> dict:
     rows = _rows(
-        "SELECT hour, event, route, events, errors, tokens, latency_hist FROM usage_rollup_all_hourly"
-        " WHERE hour = ANY(%s)",
+        "SELECT bucket, event, route, events, errors, tokens, latency_hist FROM usage_rollup_all_hourly"
+        " WHERE bucket = ANY(%s)",
         [hours],
     )
     return {(h, e, r): (n, err, tok, hist) for h, e, r, n, err, tok, hist in rows}
@@ -140,7 +174,9 @@ def test_error_definition_counts_5xx_and_failed_true_only():
         ]
     )
     rollup_run(wait_s=5)
-    rows = _rows("SELECT sum(events), sum(errors) FROM usage_rollup_hourly WHERE tenant = %s", [tenant])
+    rows = _rows(
+        "SELECT sum(events), sum(errors) FROM usage_rollup_hourly WHERE tenant_id = %s", [tenant_id(tenant)]
+    )
     assert rows == [(7, 3)]
 
 
@@ -202,7 +238,8 @@ def test_concurrent_runs_add_each_event_once():
     try:
         with reader.cursor() as cursor:
             cursor.execute(
-                "SELECT sum(events), sum(tokens) FROM usage_rollup_hourly WHERE tenant = %s", [tenant]
+                "SELECT sum(events), sum(tokens) FROM usage_rollup_hourly WHERE tenant_id = %s",
+                [tenant_id(tenant)],
             )
             assert cursor.fetchone() == (500, 1500)
     finally:
@@ -240,16 +277,20 @@ def test_generate_and_rollup_commands(tenants):
     call_command("stats_generate", "--events", "300", "--days", "2", "--tenant", "acme", stdout=out)
     assert "300/300" in out.getvalue()
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=2, minutes=5)
-    (raw,) = _rows("SELECT count(*) FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s", [since])[0]
+    acme = tenant_id("acme")
+    (raw,) = _rows(
+        "SELECT count(*) FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s", [acme, since]
+    )[0]
     assert raw >= 300
     call_command("stats_rollup", stdout=out)
     assert "rolled up" in out.getvalue()
     hour = since.replace(minute=0, second=0, microsecond=0)
     (rolled,) = _rows(
-        "SELECT sum(events) FROM usage_rollup_tenant_hourly WHERE tenant = 'acme' AND hour >= %s", [hour]
+        "SELECT sum(events) FROM usage_rollup_tenant_hourly WHERE tenant_id = %s AND bucket >= %s",
+        [acme, hour],
     )[0]
     (raw_hours,) = _rows(
-        "SELECT count(*) FROM usage_event WHERE tenant = 'acme' AND occurred_at >= %s", [hour]
+        "SELECT count(*) FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s", [acme, hour]
     )[0]
     assert rolled == raw_hours
     call_command("stats_generate", "--events", "10", "--if-empty", stdout=out)

@@ -31,7 +31,6 @@ EVENT_TYPES = {
     "seq": "bigint",
     "event_id": "uuid",
     "occurred_at": "timestamp with time zone",
-    "tenant": "character varying(63)",
     "user_id": "bigint",
     "event": "character varying(64)",
     "route": "character varying(128)",
@@ -40,6 +39,7 @@ EVENT_TYPES = {
     "latency_ms": "real",
     "tokens": "integer",
     "properties": "jsonb",
+    "tenant_id": "uuid",  # added by migration 0003, so last
 }
 _COUNTER_TYPES = {
     "events": "bigint",
@@ -49,26 +49,31 @@ _COUNTER_TYPES = {
     "latency_ms_sum": "double precision",
     "latency_hist": "integer[]",
 }
+_HOURLY = {
+    "tenant_id": "uuid",
+    "bucket": "timestamp with time zone",
+    "event": "character varying(64)",
+    "route": "character varying(128)",
+    **_COUNTER_TYPES,
+}
+_TENANT = {"tenant_id": "uuid", "bucket": "timestamp with time zone", "requests": "bigint", **_COUNTER_TYPES}
+_ALL = {
+    "bucket": "timestamp with time zone",
+    "event": "character varying(64)",
+    "route": "character varying(128)",
+    **_COUNTER_TYPES,
+}
 ROLLUP_TYPES = {
-    "usage_rollup_hourly": (
-        rollup_sql.HOURLY_COLUMNS,
-        {"tenant": "character varying(63)", "hour": "timestamp with time zone",
-         "event": "character varying(64)", "route": "character varying(128)", **_COUNTER_TYPES},
-    ),
-    "usage_rollup_tenant_hourly": (
-        rollup_sql.TENANT_HOURLY_COLUMNS,
-        {"tenant": "character varying(63)", "hour": "timestamp with time zone", "requests": "bigint",
-         **_COUNTER_TYPES},
-    ),
-    "usage_rollup_all_hourly": (
-        rollup_sql.ALL_HOURLY_COLUMNS,
-        {"hour": "timestamp with time zone", "event": "character varying(64)",
-         "route": "character varying(128)", **_COUNTER_TYPES},
-    ),
+    "usage_rollup_hourly": (rollup_sql.HOURLY_COLUMNS, _HOURLY),
+    "usage_rollup_quarter": (rollup_sql.HOURLY_COLUMNS, _HOURLY),
+    "usage_rollup_tenant_hourly": (rollup_sql.TENANT_HOURLY_COLUMNS, _TENANT),
+    "usage_rollup_tenant_quarter": (rollup_sql.TENANT_HOURLY_COLUMNS, _TENANT),
+    "usage_rollup_all_hourly": (rollup_sql.ALL_HOURLY_COLUMNS, _ALL),
+    "usage_rollup_all_quarter": (rollup_sql.ALL_HOURLY_COLUMNS, _ALL),
     "usage_rollup_user_month": (
         rollup_sql.USER_MONTH_COLUMNS,
-        {"month": "date", "tenant": "character varying(63)", "user_id": "bigint",
-         "hours": f"bit({rollup_sql.ROLLUP_MONTH_HOURS})"},
+        {"tenant_id": "uuid", "month": "date", "user_id": "bigint",
+         "quarters": f"bit({rollup_sql.ROLLUP_MONTH_QUARTERS})"},
     ),
     "usage_rollup_state": (
         rollup_sql.STATE_COLUMNS,
@@ -81,8 +86,10 @@ PARAMS = {
     "start": NOW - dt.timedelta(days=1),
     "end": NOW,
     "edges": [NOW - dt.timedelta(days=1), NOW - dt.timedelta(hours=12)],
-    "tenant": "acme",
-    "tenants": ["acme"],
+    "tenant_id": "00000000-0000-0000-0000-000000000001",
+    "tenants": ["00000000-0000-0000-0000-000000000001"],
+    "split_hours": [NOW - dt.timedelta(hours=5)],
+    "split_quarters": [NOW - dt.timedelta(hours=5), NOW - dt.timedelta(hours=5, minutes=-15)],
     "limit": 5,
     "months": [dt.date(2026, 3, 1)],
     "firsts": [0],
@@ -120,7 +127,6 @@ def test_the_events_table_has_every_column_ingest_writes_with_its_type_and_limit
     # Ingest writes every column but seq, which is left to its default (the rollups' order).
     assert set(EVENT_TYPES) - set(ingest_sql.EVENT_COLUMNS) == {"seq"}
     limits = {
-        "tenant": ingest_sql.MAX_TENANT_LEN,
         "event": ingest_sql.MAX_EVENT_LEN,
         "route": ingest_sql.MAX_ROUTE_LEN,
         "method": ingest_sql.MAX_METHOD_LEN,
@@ -182,12 +188,10 @@ EXPLAINED = [
             "ROLLUP_STATE_ADVANCE",
             "ROLLUP_STATE_READ",
             "ROLLUP_DELTA_EVENTS",
-            "ROLLUP_HOURLY_UPSERT",
-            "ROLLUP_TENANT_HOURLY_UPSERT",
-            "ROLLUP_ALL_HOURLY_UPSERT",
             "ROLLUP_USERS_UPSERT",
         ],
     ),
+    *[(f"rollups.ROLLUP_UPSERTS[{i}]", statement) for i, statement in enumerate(rollup_sql.ROLLUP_UPSERTS)],
     *_statements(
         dash_sql, [name for name in dir(dash_sql) if name.startswith("DASH_") and "SESSION" not in name]
     ),
@@ -248,7 +252,7 @@ def test_no_migration_imports_runtime_code():
     migrations = sorted((USAGE_STATS / "migrations").glob("0*.py"))
     assert len(migrations) >= 2
     for path in migrations:
-        assert _imports(path) == {"django.db"}, path.name
+        assert _imports(path) <= {"django.db", "uuid"}, path.name  # the standard library's uuid only
 
 
 def test_no_runtime_module_holds_the_frozen_ddl():

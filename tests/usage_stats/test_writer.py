@@ -21,7 +21,7 @@ from usage_stats.ingest.writer import (
 
 
 def _lines(encoder: LineEncoder, tenant: str, tokens: range) -> list[bytes]:
-    return [encoder.line(queued_event("test.writer", tenant=tenant, tokens=i)) for i in tokens]
+    return [encoder.line(queued_event("test.writer", tenant_id=tenant, tokens=i)) for i in tokens]
 
 
 def _bad_uuid(line: bytes) -> bytes:
@@ -47,7 +47,9 @@ def test_a_retry_of_a_committed_batch_stores_only_the_new_events(writer, stats_d
     retried = first + _lines(encoder, marker, range(20, 25))
     assert writer.write(retried, may_exist=True) == WriteResult(written=25, duplicates=20, invalid=0)
 
-    tokens = [row[0] for row in stats_db.rows("SELECT tokens FROM usage_event WHERE tenant = %s", [marker])]
+    tokens = [
+        row[0] for row in stats_db.rows("SELECT tokens FROM usage_event WHERE tenant_id = %s", [marker])
+    ]
     assert sorted(tokens) == list(range(25))
 
 
@@ -60,7 +62,7 @@ def test_the_fast_path_refuses_ids_already_stored_and_stores_nothing(writer, sta
         writer.write(lines)
 
     assert isinstance(raised.value.__cause__, psycopg2.errors.UniqueViolation)
-    assert stats_db.count("tenant = %s", [marker]) == 10
+    assert stats_db.count("tenant_id = %s", [marker]) == 10
     assert writer.write(lines, may_exist=True) == WriteResult(written=10, duplicates=10, invalid=0)
 
 
@@ -71,7 +73,7 @@ def test_refused_rows_are_bisected_out_on_both_paths(writer, stats_db, marker, m
     lines[2:2] = [_bad_uuid(lines[0]), _bad_uuid(lines[1])]  # rows 2 and 3 of 11
 
     assert writer.write(lines, may_exist=may_exist) == WriteResult(written=9, duplicates=0, invalid=2)
-    assert stats_db.count("tenant = %s", [marker]) == 9
+    assert stats_db.count("tenant_id = %s", [marker]) == 9
 
 
 @pytest.mark.django_db(databases=["default", "stats"])

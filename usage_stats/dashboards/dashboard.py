@@ -3,6 +3,7 @@
 one) and the tenant owner's page share it, and each table is also its CSV export, so the
 two can never disagree."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from .selectors import Figures
 @dataclass
 class Dashboard:
     period: Period
-    tenant: str | None
+    tenant_id: uuid.UUID | None
     totals: Figures
     cards: list[Card]
     charts: list[Chart]
@@ -26,61 +27,74 @@ class Dashboard:
     notes: list[str]
 
 
+def _group(
+    rows: list[selectors.EventRoute], key: Callable[[selectors.EventRoute], str]
+) -> list[tuple[str, Figures]]:
+    """Figures summed per key, most events first (ties by name)."""
+    groups: dict[str, list[Figures]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row.figures)
+    summed = [(name, selectors.figures_sum(values)) for name, values in groups.items()]
+    return sorted(summed, key=lambda item: (-item[1].events, item[0]))
+
+
 def dashboard_build(
     *,
     period: Period,
-    tenant: str | None = None,
+    tenant_id: uuid.UUID | None = None,
     tenant_link: Callable[[str], str] | None = None,
 ) -> Dashboard:
-    """Every figure for `period`: all tenants when `tenant` is None (staff), else that
-    tenant only. Cards, charts and tables keep the order the page shows them in."""
-    totals = selectors.usage_totals(period=period, tenant=tenant)
-    series = selectors.usage_series(period=period, tenant=tenant)
-    events = selectors.usage_events_by_type(period=period, tenant=tenant)
-    routes = selectors.usage_latency_by_route(period=period, tenant=tenant)
-    active_users = selectors.usage_active_users(period=period, tenant=tenant)
+    """Every figure for `period`: all tenants when `tenant_id` is None (staff), else that
+    tenant only. Cards, charts and tables keep the order the page shows them in. Each
+    figure is read once: the cards are the sums of the chart's buckets, the events and
+    routes tables two groupings of the same rows."""
+    series = selectors.usage_series(period=period, tenant_id=tenant_id)
+    totals = selectors.figures_sum(point.figures for point in series)
+    event_routes = selectors.usage_event_routes(period=period, tenant_id=tenant_id)
+    events = _group(event_routes, lambda row: row.event)
+    routes = _group([row for row in event_routes if row.figures.latency_count > 0], lambda row: row.route)
     axis = Axis.of(period)
-
-    cards = panels.summary_cards(
-        totals=totals, active_users=active_users, signups=panels.signups_count(events)
-    )
-    requests_chart, series_table = panels.requests_panel(axis=axis, series=series)
-    chart_list = [requests_chart]
+    chart_list: list[Chart] = []
     tables: dict[str, Table] = {}
-    if tenant is None:
-        top = selectors.usage_top_tenants(period=period, limit=panels.TOP_TENANTS)
+    requests_chart, series_table = panels.requests_panel(axis=axis, series=series)
+    chart_list.append(requests_chart)
+    if tenant_id is None:
+        by_tenant = selectors.usage_series_by_tenant(period=period)
+        users = selectors.usage_active_users_by_tenant(period=period)
+        active_users = sum(users.values())
+        top = by_tenant.top(panels.TOP_TENANTS)
+        labels = selectors.tenant_labels(tenant_ids={*by_tenant.per_bucket, *users})
         card, tenant_charts, tenant_tables = panels.tenants_panel(
             axis=axis,
             period=period,
             created=selectors.tenants_created(period=period),
-            by_tenant=selectors.usage_series_by_tenant(period=period, top=panels.CHART_TENANTS),
-            top=top,
-            users=selectors.usage_active_users_by_tenant(period=period, tenants=[name for name, _ in top]),
+            by_tenant=by_tenant.requests_chart(top=panels.CHART_TENANTS, label=lambda t: labels[t].text),
+            top=[(labels[t], figures) for t, figures in top],
+            users={labels[t].text: count for t, count in users.items()},
             tenant_link=tenant_link,
         )
-        cards.append(card)
+        extra_cards = [card]
         chart_list.extend(tenant_charts)
         tables.update((table.key, table) for table in tenant_tables)
     else:
-        daily_users = selectors.usage_active_users_series(period=period, tenant=tenant)
+        active_users = selectors.usage_active_users(period=period, tenant_id=tenant_id)
+        daily_users = selectors.usage_active_users_series(period=period, tenant_id=tenant_id)
         chart_list.append(
             panels.active_users_panel(axis=axis, daily_users=daily_users, series_table=series_table)
         )
+        extra_cards = []
+    cards = (
+        panels.summary_cards(totals=totals, active_users=active_users, signups=panels.signups_count(events))
+        + extra_cards
+    )
     events_chart, events_table = panels.events_panel(events=events)
     routes_chart, routes_table = panels.routes_panel(routes=routes)
     chart_list.extend(chart for chart in (events_chart, routes_chart) if chart is not None)
     tables.update(events=events_table, routes=routes_table, series=series_table)
-
-    notes = []
-    if not period.whole_hour_offsets:
-        notes.append(
-            f"{period.tz_name} is not a whole number of hours from UTC: figures are kept per UTC hour, "
-            "so each local day starts at the UTC hour just before local midnight."
-        )
-    notes.append("Percentiles are estimated from latency histograms with buckets about 41 % wide.")
+    notes = ["Percentiles are estimated from latency histograms with buckets about 41 % wide."]
     return Dashboard(
         period=period,
-        tenant=tenant,
+        tenant_id=tenant_id,
         totals=totals,
         cards=cards,
         charts=chart_list,

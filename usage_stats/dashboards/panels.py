@@ -144,7 +144,7 @@ def tenants_panel(
     period: Period,
     created: list[Any],
     by_tenant: dict[str, list[int]],
-    top: list[tuple[str, Figures]],
+    top: list[tuple[Any, Figures]],
     users: dict[str, int],
     tenant_link: Callable[[str], str] | None,
 ) -> tuple[Card, list[Chart], list[Table]]:
@@ -170,7 +170,8 @@ def tenants_panel(
         f"Top {TOP_TENANTS} tenants by events",
         ["tenant", "requests", "events", "errors", "error rate %", "tokens", "avg ms", "active users"],
     )
-    for name, fig in top:
+    for label, fig in top:
+        name = label.text
         table.rows.append(
             [
                 name,
@@ -183,7 +184,7 @@ def tenants_panel(
                 users.get(name, 0),
             ]
         )
-        table.links.append(tenant_link(name) if tenant_link else None)
+        table.links.append(tenant_link(label.slug) if tenant_link and label.slug else None)
     created_table = Table(
         "tenants_created", "Tenants created", ["tenant", "name", f"created ({axis.tz_name})"]
     )
@@ -191,7 +192,7 @@ def tenants_panel(
         created_table.rows.append(
             [client.schema_name, client.name, f"{client.created_at.astimezone(period.tz):%Y-%m-%d %H:%M}"]
         )
-        created_table.links.append(tenant_link(client.schema_name) if tenant_link else None)
+        created_table.links.append(tenant_link(client.slug) if tenant_link else None)
     return card, chart_list, [table, created_table]
 
 

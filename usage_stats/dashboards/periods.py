@@ -1,9 +1,13 @@
 """Dashboard ranges: 24 h, 7 d, 30 d or custom dates, in a chosen time zone.
 
-Rollups are hourly in UTC, so a period is a span of whole UTC hours and its chart buckets
-start on UTC hours: local hours for short ranges, local days (from local midnight) for
-longer ones. In zones whose offset is not a whole number of hours (Asia/Kolkata), a local
-day starts at the UTC hour just before local midnight; the page says so.
+A local day is exact in every zone: it runs from the first instant whose local date is
+that day (local midnight, or the end of a DST gap that swallowed it) to the next one, so
+DST days last 23 or 25 hours and Asia/Kathmandu's start at 18:15 UTC. Rollups are kept per
+UTC hour and per UTC quarter-hour, and every UTC offset in use since 2000 is a multiple of
+15 minutes, so each edge is on a quarter-hour and the reads add whole hours plus the
+quarter-hours of the few hours an edge splits (dashboards/sql.py). Dates are accepted from
+MIN_DATE to MAX_DATE: nothing is recorded outside them, and beyond them some zones' old
+offsets (local mean time) are not whole quarter-hours.
 """
 
 import datetime as dt
@@ -15,9 +19,12 @@ RANGES = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "c
 DEFAULT_RANGE = "24h"
 DEFAULT_TZ = "UTC"
 MAX_CUSTOM_DAYS = 400
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2099, 12, 31)
 # Ranges up to this long are charted per hour, longer ones per day.
 HOURLY_CHART_MAX = dt.timedelta(hours=48)
 _HOUR = dt.timedelta(hours=1)
+QUARTER = dt.timedelta(minutes=15)
 
 
 class PeriodError(ValueError):
@@ -46,10 +53,20 @@ class Period:
         return self.tz.key
 
     @property
-    def whole_hour_offsets(self) -> bool:
-        """False when a local day boundary falls inside a UTC hour (e.g. UTC+05:30)."""
-        offsets = {self.tz.utcoffset(edge) for edge in (self.start, self.end)}
-        return all(offset is not None and offset.total_seconds() % 3600 == 0 for offset in offsets)
+    def split_hours(self) -> list[dt.datetime]:
+        """The UTC hours a bucket edge (or the end) falls inside: read per quarter-hour."""
+        hours = {_floor_hour(edge) for edge in (*self.edges, self.end) if edge != _floor_hour(edge)}
+        return sorted(hours)
+
+    @property
+    def split_quarters(self) -> list[dt.datetime]:
+        """The quarter-hours of the split hours that lie inside the period."""
+        return [
+            hour + k * QUARTER
+            for hour in self.split_hours
+            for k in range(4)
+            if self.start <= hour + k * QUARTER < self.end
+        ]
 
     def bucket_label(self, index: int) -> str:
         local = self.edges[index].astimezone(self.tz)
@@ -87,8 +104,28 @@ def _ceil_hour(moment: dt.datetime) -> dt.datetime:
     return floor if floor == moment else floor + _HOUR
 
 
-def _local_midnight(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
-    return _floor_hour(dt.datetime(day.year, day.month, day.day, tzinfo=tz))
+def day_start(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The first instant (UTC) whose local date in `tz` is `day`, on a quarter-hour.
+
+    Midnight may not exist (a DST gap at midnight: the day starts when the gap ends) or may
+    come twice (a fall back at midnight: the day starts at the second one)."""
+    candidates = sorted(
+        dt.datetime(day.year, day.month, day.day, fold=fold, tzinfo=tz).astimezone(dt.UTC) for fold in (0, 1)
+    )
+    for moment in candidates:
+        if moment.astimezone(tz).date() >= day:
+            break
+    if moment.minute % 15 or moment.second or moment.microsecond:
+        raise PeriodError(f"{tz.key} was not a whole number of quarter-hours from UTC on {day:%Y-%m-%d}.")
+    return moment
+
+
+def _date_check(day: dt.date, what: str) -> None:
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise PeriodError(
+            f"The {what} date {day:%Y-%m-%d} is out of range: choose dates from "
+            f"{MIN_DATE:%Y-%m-%d} to {MAX_DATE:%Y-%m-%d}."
+        )
 
 
 def period_resolve(
@@ -111,17 +148,20 @@ def period_resolve(
         start = end - dt.timedelta(hours=24)
     elif key in ("7d", "30d"):
         days = 7 if key == "7d" else 30
-        start = _local_midnight(today - dt.timedelta(days=days - 1), tz)
+        _date_check(today, "current")
+        start = day_start(today - dt.timedelta(days=days - 1), tz)
         end = _ceil_hour(now)
     else:
         if start_date is None or end_date is None:
             raise PeriodError("A custom range needs both a start and an end date.")
+        _date_check(start_date, "start")
+        _date_check(end_date, "end")
         if end_date < start_date:
             raise PeriodError("The end date is before the start date.")
         if (end_date - start_date).days + 1 > MAX_CUSTOM_DAYS:
             raise PeriodError(f"A custom range can span at most {MAX_CUSTOM_DAYS} days.")
-        start = _local_midnight(start_date, tz)
-        end = _local_midnight(end_date + dt.timedelta(days=1), tz)
+        start = day_start(start_date, tz)
+        end = day_start(end_date + dt.timedelta(days=1), tz)
     if end - start <= HOURLY_CHART_MAX:
         bucket = "hour"
         count = int((end - start) / _HOUR)
@@ -132,7 +172,7 @@ def period_resolve(
         days_list: list[dt.datetime] = []
         day = first
         while True:
-            edge = start if day == first else _local_midnight(day, tz)
+            edge = start if day == first else day_start(day, tz)
             if edge >= end:
                 break
             if not days_list or edge > days_list[-1]:
@@ -143,9 +183,9 @@ def period_resolve(
 
 
 def month_spans(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, int, int]]:
-    """For each UTC month overlapping [start, end): the month, the index of its first hour
-    inside the range and how many of its hours are inside (the layout of the bits of
-    usage_rollup_user_month.hours)."""
+    """For each UTC month overlapping [start, end) (both on quarter-hours): the month, the
+    index of its first quarter-hour inside the range and how many of its quarter-hours are
+    inside (the layout of the bits of usage_rollup_user_month.quarters)."""
     spans = []
     month = dt.datetime(start.year, start.month, 1, tzinfo=dt.UTC)
     while month < end:
@@ -153,7 +193,7 @@ def month_spans(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, int
         lo = max(start, month)
         hi = min(end, following)
         if lo < hi:
-            first = int((lo - month) / _HOUR)
-            spans.append((month.date(), first, int((hi - month) / _HOUR) - first))
+            first = int((lo - month) / QUARTER)
+            spans.append((month.date(), first, int((hi - month) / QUARTER) - first))
         month = following
     return spans

@@ -8,7 +8,8 @@ compiling them would cost 40-130 ms more.
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,79 +81,121 @@ def _stats_cursor() -> Iterator[Any]:
         yield cursor
 
 
-def _range(period: Period, tenant: str | None = None) -> dict:
-    params = {"start": period.start, "end": period.end, "edges": list(period.edges)}
-    if tenant is not None:
-        params["tenant"] = tenant
+def _range(period: Period, tenant_id: uuid.UUID | None = None) -> dict:
+    params: dict[str, Any] = {
+        "start": period.start,
+        "end": period.end,
+        "edges": list(period.edges),
+        "split_hours": period.split_hours,
+        "split_quarters": period.split_quarters,
+    }
+    if tenant_id is not None:
+        params["tenant_id"] = tenant_id
     return params
 
 
-def usage_totals(*, period: Period, tenant: str | None = None) -> Figures:
-    statement = sql.DASH_TOTALS_ALL if tenant is None else sql.DASH_TOTALS_TENANT
-    with _stats_cursor() as cursor:
-        cursor.execute(statement, _range(period, tenant))
-        return _figures(*cursor.fetchone())
+def _hist_add(a: tuple[int, ...] | None, b: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def figures_sum(items: Iterable[Figures]) -> Figures:
+    """The figures of several buckets (or routes) together, histograms merged."""
+    total = Figures()
+    for f in items:
+        total = Figures(
+            requests=total.requests + f.requests,
+            events=total.events + f.events,
+            errors=total.errors + f.errors,
+            tokens=total.tokens + f.tokens,
+            latency_count=total.latency_count + f.latency_count,
+            latency_ms_sum=total.latency_ms_sum + f.latency_ms_sum,
+            hist=_hist_add(total.hist, f.hist),
+        )
+    return total
 
 
 @dataclass(frozen=True)
 class SeriesPoint:
     start: dt.datetime
-    requests: int
-    events: int
-    errors: int
+    figures: Figures
+
+    @property
+    def requests(self) -> int:
+        return self.figures.requests
+
+    @property
+    def events(self) -> int:
+        return self.figures.events
+
+    @property
+    def errors(self) -> int:
+        return self.figures.errors
 
 
-def usage_series(*, period: Period, tenant: str | None = None) -> list[SeriesPoint]:
-    """Requests, events and errors per chart bucket (every bucket, zeros included)."""
-    statement = sql.DASH_SERIES_ALL if tenant is None else sql.DASH_SERIES_TENANT
+def usage_series(*, period: Period, tenant_id: uuid.UUID | None = None) -> list[SeriesPoint]:
+    """Figures per chart bucket (every bucket, zeros included); their sum is the period's."""
+    statement = sql.DASH_SERIES_ALL if tenant_id is None else sql.DASH_SERIES_TENANT
     with _stats_cursor() as cursor:
-        cursor.execute(statement, _range(period, tenant))
-        found = {int(bucket): row for bucket, *row in cursor.fetchall()}
-    points = []
-    for index, edge in enumerate(period.edges):
-        requests, events, errors = found.get(index + 1, (0, 0, 0))
-        points.append(SeriesPoint(edge, int(requests), int(events), int(errors)))
-    return points
+        cursor.execute(statement, _range(period, tenant_id))
+        found = {int(bucket): _figures(*row) for bucket, *row in cursor.fetchall()}
+    return [SeriesPoint(edge, found.get(index + 1, Figures())) for index, edge in enumerate(period.edges)]
 
 
-def usage_series_by_tenant(*, period: Period, top: int = 5) -> dict[str, list[int]]:
-    """Requests per bucket for the `top` busiest tenants, plus "(other tenants)" if any."""
+@dataclass(frozen=True)
+class TenantSeries:
+    """Every tenant's figures per chart bucket (staff): the busiest tenants' chart and the
+    top tenants table both come from it."""
+
+    per_bucket: dict[uuid.UUID, list[Figures]]
+
+    def totals(self) -> dict[uuid.UUID, Figures]:
+        return {tenant_id: figures_sum(values) for tenant_id, values in self.per_bucket.items()}
+
+    def top(self, limit: int) -> list[tuple[uuid.UUID, Figures]]:
+        """The `limit` tenants with the most events, most first (ties by id)."""
+        totals = self.totals()
+        ranked = sorted(totals, key=lambda t: (-totals[t].events, str(t)))
+        return [(t, totals[t]) for t in ranked[:limit]]
+
+    def requests_chart(self, *, top: int, label: Callable[[uuid.UUID], str]) -> dict[str, list[int]]:
+        """Requests per bucket for the `top` tenants with most requests, plus "(other tenants)"."""
+        requests = {t: [f.requests for f in values] for t, values in self.per_bucket.items()}
+        ranked = sorted(requests, key=lambda t: (-sum(requests[t]), str(t)))
+        series = {label(t): requests[t] for t in ranked[:top] if sum(requests[t])}
+        rest = [t for t in ranked[top:] if sum(requests[t])]
+        if rest:
+            width = len(next(iter(requests.values())))
+            series["(other tenants)"] = [sum(requests[t][i] for t in rest) for i in range(width)]
+        return series
+
+
+def usage_series_by_tenant(*, period: Period) -> TenantSeries:
     with _stats_cursor() as cursor:
         cursor.execute(sql.DASH_SERIES_BY_TENANT, _range(period))
         rows = cursor.fetchall()
-    per_tenant: dict[str, list[int]] = {}
-    for tenant, bucket, requests in rows:
-        values = per_tenant.setdefault(tenant, [0] * len(period.edges))
-        values[int(bucket) - 1] += int(requests or 0)
-    ranked = sorted(per_tenant, key=lambda name: (-sum(per_tenant[name]), name))
-    series = {name: per_tenant[name] for name in ranked[:top]}
-    rest = ranked[top:]
-    if rest:
-        series["(other tenants)"] = [
-            sum(per_tenant[name][i] for name in rest) for i in range(len(period.edges))
-        ]
-    return series
+    per: dict[uuid.UUID, list[Figures]] = {}
+    for tenant_id, bucket, *values in rows:
+        per.setdefault(tenant_id, [Figures()] * len(period.edges))[int(bucket) - 1] = _figures(*values)
+    return TenantSeries(per)
 
 
-def usage_top_tenants(*, period: Period, limit: int = 20) -> list[tuple[str, Figures]]:
+@dataclass(frozen=True)
+class EventRoute:
+    event: str
+    route: str
+    figures: Figures
+
+
+def usage_event_routes(*, period: Period, tenant_id: uuid.UUID | None = None) -> list[EventRoute]:
+    """Figures per (event, route): the events-by-type and latency-per-route tables."""
+    statement = sql.DASH_EVENT_ROUTES_ALL if tenant_id is None else sql.DASH_EVENT_ROUTES_TENANT
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_TOP_TENANTS, {**_range(period), "limit": limit})
-        return [(tenant, _figures(*row)) for tenant, *row in cursor.fetchall()]
-
-
-def usage_events_by_type(*, period: Period, tenant: str | None = None) -> list[tuple[str, Figures]]:
-    statement = sql.DASH_EVENTS_ALL if tenant is None else sql.DASH_EVENTS_TENANT
-    with _stats_cursor() as cursor:
-        cursor.execute(statement, _range(period, tenant))
-        return [(event, _figures(0, *row)) for event, *row in cursor.fetchall()]
-
-
-def usage_latency_by_route(*, period: Period, tenant: str | None = None) -> list[tuple[str, Figures]]:
-    """Per route (events that carried a latency): counts and the merged histogram."""
-    statement = sql.DASH_ROUTES_ALL if tenant is None else sql.DASH_ROUTES_TENANT
-    with _stats_cursor() as cursor:
-        cursor.execute(statement, _range(period, tenant))
-        return [(route, _figures(0, *row)) for route, *row in cursor.fetchall()]
+        cursor.execute(statement, _range(period, tenant_id))
+        return [EventRoute(event, route, _figures(0, *row)) for event, route, *row in cursor.fetchall()]
 
 
 def _span_params(period: Period) -> dict:
@@ -164,24 +207,22 @@ def _span_params(period: Period) -> dict:
     }
 
 
-def usage_active_users(*, period: Period, tenant: str | None = None) -> int:
-    """Distinct signed-in users with any event in the period (per tenant: users of
-    different tenants are different people even with the same id)."""
-    statement = sql.DASH_ACTIVE_USERS_ALL if tenant is None else sql.DASH_ACTIVE_USERS_TENANT
+def usage_active_users(*, period: Period, tenant_id: uuid.UUID) -> int:
+    """Distinct signed-in users of one tenant with any event in the period."""
     with _stats_cursor() as cursor:
-        cursor.execute(statement, {**_span_params(period), "tenant": tenant})
+        cursor.execute(sql.DASH_ACTIVE_USERS_TENANT, {**_span_params(period), "tenant_id": tenant_id})
         return int(cursor.fetchone()[0])
 
 
-def usage_active_users_by_tenant(*, period: Period, tenants: list[str]) -> dict[str, int]:
-    if not tenants:
-        return {}
+def usage_active_users_by_tenant(*, period: Period) -> dict[uuid.UUID, int]:
+    """Distinct signed-in users per tenant (users of different tenants are different
+    people even with the same id, so the all-tenants figure is the sum)."""
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_ACTIVE_USERS_BY_TENANT, {**_span_params(period), "tenants": tenants})
-        return {tenant: int(count) for tenant, count in cursor.fetchall()}
+        cursor.execute(sql.DASH_ACTIVE_USERS_BY_TENANT, _span_params(period))
+        return {tenant_id: int(count) for tenant_id, count in cursor.fetchall()}
 
 
-def usage_active_users_series(*, period: Period, tenant: str) -> list[int]:
+def usage_active_users_series(*, period: Period, tenant_id: uuid.UUID) -> list[int]:
     """Distinct users per chart bucket for one tenant."""
     params: dict[str, list] = {"buckets": [], "months": [], "firsts": [], "lens": [], "splits": []}
     for index, edge in enumerate(period.edges):
@@ -193,7 +234,7 @@ def usage_active_users_series(*, period: Period, tenant: str) -> list[int]:
             params["lens"].append(length)
             params["splits"].append(len(spans) > 1)
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_ACTIVE_USERS_SERIES, {**params, "tenant": tenant})
+        cursor.execute(sql.DASH_ACTIVE_USERS_SERIES, {**params, "tenant_id": tenant_id})
         found = {int(bucket): int(count) for bucket, count in cursor.fetchall()}
     return [found.get(index + 1, 0) for index in range(len(period.edges))]
 
@@ -202,14 +243,14 @@ def usage_rollup_status() -> RollupState:
     return rollup_state()
 
 
-def usage_events_export(*, tenant: str, period: Period) -> Iterator[tuple]:
+def usage_events_export(*, tenant_id: uuid.UUID, period: Period) -> Iterator[tuple]:
     """Raw events of one tenant in the period, oldest first, read through a server-side
     cursor so memory stays flat however many there are."""
     stats = connections[settings.STATS_DB_ALIAS]
     cursor = stats.chunked_cursor()
     try:
         cursor.cursor.itersize = EXPORT_FETCH_ROWS
-        cursor.execute(sql.EXPORT_EVENTS, {"tenant": tenant, "start": period.start, "end": period.end})
+        cursor.execute(sql.EXPORT_EVENTS, {"tenant_id": tenant_id, "start": period.start, "end": period.end})
         yield from cursor
     finally:
         cursor.close()
@@ -228,6 +269,29 @@ def tenants_created(*, period: Period) -> list:
     )
 
 
-def tenant_exists(*, schema_name: str) -> bool:
-    """Whether a tenant (never the public site) has this schema."""
-    return get_tenant_model().objects.real().filter(schema_name=schema_name).exists()
+def tenant_by_slug(*, slug: str) -> Any:
+    """The tenant (never the public site) with this slug, or None."""
+    return get_tenant_model().objects.real().filter(slug=slug).first()
+
+
+@dataclass(frozen=True)
+class TenantLabel:
+    """How a dashboard names a tenant id: its slug and name now, or its id if it is gone."""
+
+    tenant_id: uuid.UUID
+    slug: str | None
+    name: str
+
+    @property
+    def text(self) -> str:
+        return self.slug or f"(deleted {str(self.tenant_id)[:8]})"
+
+
+def tenant_labels(*, tenant_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, TenantLabel]:
+    """Labels for tenant ids, in one query of the main database."""
+    ids = list(tenant_ids)
+    found = {
+        row["uuid"]: TenantLabel(row["uuid"], row["slug"], row["name"])
+        for row in get_tenant_model().objects.filter(uuid__in=ids).values("uuid", "slug", "name")
+    }
+    return {t: found.get(t) or TenantLabel(t, None, "") for t in ids}

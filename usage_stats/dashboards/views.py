@@ -2,12 +2,13 @@
 tenant owner's own usage at /usage/ on the tenant's host. Thin: parse the range, build
 the figures (dashboards/dashboard.py), render them or export a table as CSV.
 
-The tenant page takes its tenant from the host (request.tenant) and nothing else: no
+The tenant page takes its tenant from the host (request.tenant, read by its uuid) and nothing else: no
 parameter can name another tenant.
 """
 
 import csv
 import json
+import uuid
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -75,13 +76,15 @@ def _table_csv(dashboard: Dashboard, key: str, filename: str) -> HttpResponse:
     return response
 
 
-def _raw_csv(*, tenant: str, form: DashboardFilterForm, filename: str) -> StreamingHttpResponse:
+def _raw_csv(*, tenant_id: uuid.UUID, form: DashboardFilterForm, filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:
         yield writer.writerow(RAW_COLUMNS)
         # Rows come in RAW_COLUMNS order: occurred_at first, properties last.
-        for occurred_at, *middle, props in selectors.usage_events_export(tenant=tenant, period=form.period):
+        for occurred_at, *middle, props in selectors.usage_events_export(
+            tenant_id=tenant_id, period=form.period
+        ):
             if props is not None and not isinstance(props, str):
                 props = json.dumps(props, separators=(",", ":"), sort_keys=True)
             cells = [occurred_at.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat(), *middle, props]
@@ -96,7 +99,7 @@ def _dashboard_response(
     request: HttpRequest,
     *,
     template: str,
-    tenant: str | None,
+    tenant: Any,
     context: dict[str, Any],
     tenant_link: Callable[[str], str] | None = None,
 ) -> HttpResponseBase:
@@ -105,13 +108,14 @@ def _dashboard_response(
     if not form.is_valid():
         return render(request, template, context, status=400)
     export = form.cleaned_data.get("export") or ""
-    scope = tenant or "all-tenants"
+    scope = tenant.slug if tenant is not None else "all-tenants"
+    tenant_id = tenant.uuid if tenant is not None else None
     if export == EXPORT_RAW:
-        if tenant is None:
+        if tenant_id is None:
             context["export_error"] = "Raw events are exported one tenant at a time: open a tenant first."
             return render(request, template, context, status=400)
-        return _raw_csv(tenant=tenant, form=form, filename=_filename(scope, "events-raw", form))
-    dashboard = dashboard_build(period=form.period, tenant=tenant, tenant_link=tenant_link)
+        return _raw_csv(tenant_id=tenant_id, form=form, filename=_filename(scope, "events-raw", form))
+    dashboard = dashboard_build(period=form.period, tenant_id=tenant_id, tenant_link=tenant_link)
     if export:
         if export not in dashboard.tables:
             context["export_error"] = f"There is no table called {export!r} to export."
@@ -129,7 +133,7 @@ def tenant_usage(request: HttpRequest) -> HttpResponseBase:
     """This tenant's usage, for its owners."""
     if not getattr(request.user, "is_owner", False):
         raise PermissionDenied("Only owners can see usage.")
-    tenant = request.tenant.schema_name  # type: ignore[attr-defined]  # django-tenants' middleware sets it
+    tenant = request.tenant  # type: ignore[attr-defined]  # django-tenants' middleware sets it
     return _dashboard_response(
         request,
         template="usage_stats/tenant_usage.html",
@@ -161,11 +165,12 @@ def staff_usage(request: HttpRequest) -> HttpResponseBase:
 def staff_tenant_usage(request: HttpRequest, tenant: str) -> HttpResponseBase:
     """One tenant's usage (drill-down from the staff dashboard)."""
     _staff_only_on_public()
-    if not selectors.tenant_exists(schema_name=tenant):
+    client = selectors.tenant_by_slug(slug=tenant)
+    if client is None:
         raise Http404("No such tenant.")
     return _dashboard_response(
         request,
         template="usage_stats/admin_usage.html",
-        tenant=tenant,
-        context={**admin.site.each_context(request), "title": f"Usage of {tenant}"},
+        tenant=client,
+        context={**admin.site.each_context(request), "title": f"Usage of {client.slug}"},
     )

@@ -25,11 +25,11 @@ EVENTS_EXIST = sql.SQL("SELECT EXISTS (SELECT 1 FROM {events} WHERE event = 'req
 # follows time.
 GENERATE_EVENTS = sql.SQL(
     """
-    INSERT INTO {events} (event_id, occurred_at, tenant, user_id, event, route, method, status,
+    INSERT INTO {events} (event_id, occurred_at, tenant_id, user_id, event, route, method, status,
                           latency_ms, tokens, properties)
     SELECT gen_random_uuid(),
            CASE WHEN warped < %(end)s THEN warped ELSE t_lin END,
-           (%(tenants)s::text[])[tenant_index],
+           (%(tenants)s::uuid[])[tenant_index],
            CASE WHEN r_anon < 0.06 THEN NULL
                 ELSE 1 + floor(r_user * r_user * (%(pools)s::int[])[tenant_index])::bigint END,
            (%(kinds)s::text[])[slot],
@@ -55,9 +55,9 @@ GENERATE_EVENTS = sql.SQL(
     ) r
     CROSS JOIN LATERAL (
         SELECT %(start)s::timestamptz + make_interval(secs => u * %(span_s)s) AS t_lin,
-               CASE WHEN r_tenant < %(big_share)s OR cardinality(%(tenants)s::text[]) = 1 THEN 1
+               CASE WHEN r_tenant < %(big_share)s OR cardinality(%(tenants)s::uuid[]) = 1 THEN 1
                     ELSE 2 + floor(power((r_tenant - %(big_share)s) / (1 - %(big_share)s), 1.6)
-                                   * (cardinality(%(tenants)s::text[]) - 1))::int END AS tenant_index,
+                                   * (cardinality(%(tenants)s::uuid[]) - 1))::int END AS tenant_index,
                1 + floor(r_slot * cardinality(%(kinds)s::text[]))::int AS slot
     ) t
     CROSS JOIN LATERAL (SELECT date_trunc('day', t_lin, 'UTC') AS day_start) d

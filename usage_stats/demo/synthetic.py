@@ -2,6 +2,7 @@
 generate_series): `manage.py stats_generate` and `make bench` use it."""
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,7 +84,7 @@ def events_generate(
     *,
     events: int,
     days: int,
-    tenants: Sequence[str],
+    tenants: Sequence[uuid.UUID],
     big_share: float = 0.1,
     end: dt.datetime | None = None,
     using: str | None = None,
@@ -119,7 +120,7 @@ def events_generate(
         "end": end,
         "span_s": (end - start).total_seconds(),
         "total": events,
-        "tenants": list(tenants),
+        "tenants": [str(t) for t in tenants],
         "pools": [user_pool(rank, len(tenants)) for rank in range(len(tenants))],
         "big_share": big_share if len(tenants) > 1 else 0.0,
     }

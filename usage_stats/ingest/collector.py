@@ -31,7 +31,7 @@ from typing import Any
 
 from .batch import NON_TRANSIENT_ATTEMPTS, Batch, backoff_s
 from .encoding import LineEncoder, QueuedEvent
-from .scope import current_request, default_tenant
+from .scope import current_request, default_tenant_id
 from .writer import BatchWriter, DuplicateEventsError, TransientWriteError, WriteError
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class Collector:
         self,
         event: str,
         *,
-        tenant: str | None = None,
+        tenant_id: Any = None,
         user_id: int | None = None,
         route: str | None = None,
         method: str | None = None,
@@ -112,15 +112,15 @@ class Collector:
                 return
             if not self._started:
                 self.start()
-            if tenant is None or user_id is None:
+            if tenant_id is None or user_id is None:
                 scope = current_request.get()
                 if scope is not None:
-                    if tenant is None:
-                        tenant = scope.tenant
+                    if tenant_id is None:
+                        tenant_id = scope.tenant_id
                     if user_id is None:
                         user_id = scope.user_id()
-                elif tenant is None:
-                    tenant = default_tenant()
+                elif tenant_id is None:
+                    tenant_id = default_tenant_id()
             queue = self._queue
             size = len(queue)
             # Appends from several threads may overshoot the bound by a few; drops are exact.
@@ -130,7 +130,18 @@ class Collector:
                 return
             # The layout of encoding.queued_event(), built inline: this is the hot path.
             queue.append(
-                (time.time(), event, tenant, user_id, route, method, status, latency_ms, tokens, properties)
+                (
+                    time.time(),
+                    event,
+                    tenant_id,
+                    user_id,
+                    route,
+                    method,
+                    status,
+                    latency_ms,
+                    tokens,
+                    properties,
+                )
             )
             if size == self.batch_size - 1:  # a full batch: write it now, not at the next idle tick
                 self._wake.set()

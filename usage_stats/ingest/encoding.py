@@ -1,7 +1,7 @@
 """Validation and COPY text encoding of queued events: pure, no database.
 
 A queued event is the tuple `record()` appends (built inline there, for speed):
-`(ts, event, tenant, user_id, route, method, status, latency_ms, tokens, properties)`,
+`(ts, event, tenant_id, user_id, route, method, status, latency_ms, tokens, properties)`,
 `ts` in unix seconds. `queued_event()` builds the same tuple by name (tests, bench).
 `LineEncoder.line()` turns one into a COPY line for `ingest.sql.EVENT_COLUMNS`, or raises
 InvalidEvent and writes nothing: an event is stored whole or not at all.
@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from typing import Any
 
-from .sql import MAX_EVENT_LEN, MAX_METHOD_LEN, MAX_PROPERTIES_BYTES, MAX_ROUTE_LEN, MAX_TENANT_LEN
+from .sql import MAX_EVENT_LEN, MAX_METHOD_LEN, MAX_PROPERTIES_BYTES, MAX_ROUTE_LEN
 
 QueuedEvent = tuple[Any, ...]
 
@@ -23,6 +24,8 @@ _INT4 = 2**31 - 1
 _INT8 = 2**63 - 1
 _UUID_VARIANT = 1 << 63  # RFC 9562 variant bits of the event_id's counter half
 NULL = "\\N"  # COPY text NULL
+# The tenant of events recorded with no tenant at all (no request, no tenant connection).
+NO_TENANT = "00000000-0000-0000-0000-000000000000"
 LABELS_CACHE_MAX = 4096
 
 # COPY text format: backslash, tab, newline and carriage return must be escaped.
@@ -37,7 +40,7 @@ def queued_event(
     event: Any,
     *,
     ts: float | None = None,
-    tenant: Any = "public",
+    tenant_id: Any = NO_TENANT,
     user_id: Any = None,
     route: Any = None,
     method: Any = None,
@@ -48,7 +51,7 @@ def queued_event(
 ) -> QueuedEvent:
     """The tuple record() queues, by name (record() builds it inline)."""
     stamp = time.time() if ts is None else ts
-    return (stamp, event, tenant, user_id, route, method, status, latency_ms, tokens, properties)
+    return (stamp, event, tenant_id, user_id, route, method, status, latency_ms, tokens, properties)
 
 
 def copy_escape(value: str) -> str:
@@ -58,6 +61,18 @@ def copy_escape(value: str) -> str:
     if "\x00" in value:
         raise InvalidEvent("NUL")
     return value.translate(_COPY_ESCAPES)
+
+
+def tenant_id_field(value: Any) -> str:
+    """A uuid column: a uuid.UUID or its text form (any case, with or without hyphens)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str) or len(value) > 36:
+        raise InvalidEvent("bad tenant id")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise InvalidEvent("bad tenant id") from exc
 
 
 def text_field(value: Any, max_len: int, *, required: bool = False) -> str:
@@ -109,14 +124,14 @@ class LineEncoder:
         self._id_counter = 0
         self._second = -1
         self._second_text = ""
-        # (tenant, event, route, method) -> their escaped, tab-joined COPY text. Routes are
+        # (tenant_id, event, route, method) -> their escaped, tab-joined COPY text. Routes are
         # URL names, so the distinct combinations are few; the bound guards odd callers.
         self._labels: dict[tuple[Any, ...], str] = {}
 
     def line(self, item: QueuedEvent) -> bytes:
         """One COPY line, or InvalidEvent (nothing half-written). The flusher's hot loop:
         one f-string, no helper calls for the common values."""
-        ts, event, tenant, user_id, route, method, status, latency_ms, tokens, properties = item
+        ts, event, tenant_id, user_id, route, method, status, latency_ms, tokens, properties = item
         if latency_ms is None:
             latency = NULL
         elif type(latency_ms) in (int, float) and 0 <= latency_ms < 1e9:  # NaN and infinities fail
@@ -125,9 +140,9 @@ class LineEncoder:
             raise InvalidEvent("bad latency")
         props = NULL if properties is None else properties_field(properties)
         try:
-            labels = self._labels[(tenant, event, route, method)]
+            labels = self._labels[(tenant_id, event, route, method)]
         except (KeyError, TypeError):  # TypeError: an unhashable value, rejected below
-            labels = self._labels_text(tenant, event, route, method)
+            labels = self._labels_text(tenant_id, event, route, method)
         second = int(ts)
         if second != self._second:  # timestamps cost a strftime once per second
             self._second = second
@@ -158,10 +173,10 @@ class LineEncoder:
                 invalid += 1
         return lines, invalid
 
-    def _labels_text(self, tenant: Any, event: Any, route: Any, method: Any) -> str:
+    def _labels_text(self, tenant_id: Any, event: Any, route: Any, method: Any) -> str:
         text = "\t".join(
             (
-                text_field(tenant, MAX_TENANT_LEN, required=True),
+                tenant_id_field(tenant_id),
                 text_field(event, MAX_EVENT_LEN, required=True),
                 text_field(route, MAX_ROUTE_LEN),
                 text_field(method, MAX_METHOD_LEN),
@@ -173,5 +188,5 @@ class LineEncoder:
             raise InvalidEvent("not UTF-8") from exc
         if len(self._labels) >= LABELS_CACHE_MAX:
             self._labels.clear()
-        self._labels[(tenant, event, route, method)] = text
+        self._labels[(tenant_id, event, route, method)] = text
         return text

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from .encoding import NO_TENANT
 from .process import record
-from .scope import RequestScope, current_request, normalise_method
+from .scope import RequestScope, current_request, normalise_method, tenant_id_of
 from .sql import MAX_ROUTE_LEN
 
 logger = logging.getLogger(__name__)
@@ -29,8 +30,7 @@ class UsageStatsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        tenant = getattr(getattr(request, "tenant", None), "schema_name", None) or "public"
-        scope = RequestScope(tenant, request)
+        scope = RequestScope(tenant_id_of(getattr(request, "tenant", None)) or NO_TENANT, request)
         token = current_request.set(scope)
         try:
             response = self.get_response(request)
@@ -55,7 +55,7 @@ def _record_request(
     for event in ("request", "api.call") if request.path.startswith(API_PREFIX) else ("request",):
         record(
             event,
-            tenant=scope.tenant,
+            tenant_id=scope.tenant_id,
             user_id=user_id,
             route=route,
             method=method,

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from .collector import SHUTDOWN_TIMEOUT_S, Collector
+from .scope import current_request, default_tenant_id
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def collector() -> Collector:
 def record(
     event: str,
     *,
-    tenant: str | None = None,
+    tenant_id: Any = None,
     user_id: int | None = None,
     route: str | None = None,
     method: str | None = None,
@@ -59,14 +60,15 @@ def record(
 ) -> None:
     """Queue one usage event. Never raises into the caller.
 
-    `tenant` defaults to the current request's tenant schema (or the default connection's
-    schema, `public` outside a request), `user_id` to the request's signed-in user when the
+    `tenant_id` (a tenant's `Client.uuid`, or its text) defaults to the current request's
+    tenant, else to the tenant the default connection is set to (a Celery task run in a
+    tenant), else to the nil uuid; `user_id` to the request's signed-in user when the
     request has already loaded it.
     """
     with contextlib.suppress(Exception):  # settings unavailable: nowhere to count it
         (_collector or collector()).record(
             event,
-            tenant=tenant,
+            tenant_id=tenant_id,
             user_id=user_id,
             route=route,
             method=method,
@@ -75,6 +77,14 @@ def record(
             tokens=tokens,
             properties=properties,
         )
+
+
+def current_tenant_id() -> Any:
+    """The uuid record() would default to outside a request: the tenant the default
+    connection is set to, or the nil uuid. Capture it before deferring a record() to
+    on_commit."""
+    scope = current_request.get()
+    return scope.tenant_id if scope is not None else default_tenant_id()
 
 
 def flush(timeout_s: float = 10.0) -> bool:

@@ -1,10 +1,15 @@
-"""What `record()` may know about the current request: the tenant and, if the request
-has already loaded it, the signed-in user. Set by the middleware; pure otherwise."""
+"""What `record()` may know about the current request: the tenant's id and, if the request
+has already loaded it, the signed-in user. Set by the middleware; pure otherwise.
+
+Tenants are named by their uuid (`tenants.Client.uuid`, never reused), not by their schema
+name, which a rename or a purge may hand to another organisation."""
 
 from __future__ import annotations
 
 import contextvars
 from typing import Any
+
+from .encoding import NO_TENANT
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
@@ -12,10 +17,10 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 class RequestScope:
     """What record() may read about the current request (set by the middleware)."""
 
-    __slots__ = ("request", "tenant")
+    __slots__ = ("request", "tenant_id")
 
-    def __init__(self, tenant: str, request: Any) -> None:
-        self.tenant = tenant
+    def __init__(self, tenant_id: Any, request: Any) -> None:
+        self.tenant_id = tenant_id
         self.request = request
 
     def user_id(self) -> int | None:
@@ -39,16 +44,22 @@ current_request: contextvars.ContextVar[RequestScope | None] = contextvars.Conte
 )
 
 
-def default_tenant() -> str:
-    """The default connection's schema (django-tenants sets it per request), or `public`."""
+def tenant_id_of(tenant: Any) -> Any:
+    """A tenant object's uuid (`Client.uuid`), or None (django-tenants' FakeTenant, None)."""
+    return getattr(tenant, "uuid", None)
+
+
+def default_tenant_id() -> Any:
+    """The uuid of the tenant the default connection is set to (django-tenants sets
+    `connection.tenant` per request, and tenant-schemas-celery per task), else NO_TENANT."""
     try:
         from django.db import connection
 
-        # schema_name exists on django-tenants' wrapper only: untyped on Django's.
-        schema = getattr(connection, "schema_name", None)
+        # `tenant` exists on django-tenants' wrapper only: untyped on Django's.
+        tenant_id = tenant_id_of(getattr(connection, "tenant", None))
     except Exception:
-        return "public"
-    return schema if isinstance(schema, str) and schema else "public"
+        return NO_TENANT
+    return tenant_id if tenant_id is not None else NO_TENANT
 
 
 def normalise_method(method: str | None) -> str | None:

@@ -14,12 +14,12 @@ EVENTS_SEQ = sql.Identifier("usage_event_seq")
 STAGING_TABLE = sql.Identifier("usage_event_staging")
 
 # Every column the collector writes, in COPY order. `seq` is left to its default.
-# tenant, event, route and method are adjacent: the encoder serialises that run once per
+# tenant_id, event, route and method are adjacent: the encoder serialises that run once per
 # distinct combination (a handful per process) and reuses it.
 EVENT_COLUMNS = (
     "event_id",
     "occurred_at",
-    "tenant",
+    "tenant_id",
     "event",
     "route",
     "method",
@@ -32,7 +32,6 @@ EVENT_COLUMNS = (
 COLUMNS = sql.SQL(", ").join(sql.Identifier(name) for name in EVENT_COLUMNS)
 
 # Field limits: the varchar lengths of migration 0001, enforced before COPY.
-MAX_TENANT_LEN = 63
 MAX_EVENT_LEN = 64
 MAX_ROUTE_LEN = 128
 MAX_METHOD_LEN = 10

@@ -1,4 +1,4 @@
-"""Hourly rollups of the usage events: resumable, and every event counted exactly once.
+"""Hourly and quarter-hourly rollups of the usage events: resumable, and every event counted exactly once.
 
 A run adds the events with `watermark < seq <= settled` to the rollup tables
 (rollups/sql.py) and moves the watermark to `settled` in the same
@@ -133,9 +133,8 @@ def _rollup_range(cursor: Any, *, lo: int, hi: int) -> int:
     cursor.execute(sql.ROLLUP_DELTA_EVENTS)
     events = int(cursor.fetchone()[0])
     if events:
-        cursor.execute(sql.ROLLUP_HOURLY_UPSERT)
-        cursor.execute(sql.ROLLUP_TENANT_HOURLY_UPSERT)
-        cursor.execute(sql.ROLLUP_ALL_HOURLY_UPSERT)
+        for upsert in sql.ROLLUP_UPSERTS:
+            cursor.execute(upsert)
         cursor.execute(sql.ROLLUP_USERS_UPSERT, {"lo": lo, "hi": hi})
     cursor.execute(sql.ROLLUP_DELTA_DROP)
     return events

@@ -1,10 +1,12 @@
-"""The statements the rollups run: hourly aggregates per (tenant, hour, event, route), two
-narrower hourly tables derived from the same delta (per tenant; all tenants per event and
-route) so cross-tenant ranges read few rows, and per-user activity bitmaps for distinct
-users. Latency histograms use the fixed buckets of rollups/histogram.py (bounds passed as
-%(bounds)s). The tables are migration 0002's; tests/usage_stats/test_schema.py checks that
-these statements fit them.
+"""The statements the rollups run: aggregates per (tenant_id, UTC hour, event, route) and
+per UTC quarter-hour, two narrower tables of each derived from the same delta (per tenant;
+all tenants per event and route) so cross-tenant ranges read few rows, and per-user
+activity bitmaps per quarter-hour for distinct users. Latency histograms use the fixed
+buckets of rollups/histogram.py (bounds passed as %(bounds)s). The tables are migration
+0003's; tests/usage_stats/test_schema.py checks that these statements fit them.
 """
+
+from collections.abc import Callable
 
 from psycopg2 import sql
 
@@ -13,18 +15,22 @@ from usage_stats.ingest.sql import EVENTS_SEQ, EVENTS_TABLE, EVENTS_TABLE_NAME
 from .histogram import BUCKETS
 
 ROLLUP_HOURLY = sql.Identifier("usage_rollup_hourly")
+ROLLUP_QUARTER = sql.Identifier("usage_rollup_quarter")
 ROLLUP_TENANT_HOURLY = sql.Identifier("usage_rollup_tenant_hourly")
+ROLLUP_TENANT_QUARTER = sql.Identifier("usage_rollup_tenant_quarter")
 ROLLUP_ALL_HOURLY = sql.Identifier("usage_rollup_all_hourly")
+ROLLUP_ALL_QUARTER = sql.Identifier("usage_rollup_all_quarter")
 ROLLUP_USER_MONTH = sql.Identifier("usage_rollup_user_month")
 ROLLUP_STATE = sql.Identifier("usage_rollup_state")
 ROLLUP_DELTA = sql.Identifier("usage_rollup_delta")
 ROLLUP_STATE_NAME = "events"
-# Columns of the rollup tables, in table order (migration 0002; tests/usage_stats/test_schema.py).
+# Columns of the rollup tables, in table order (migration 0003; tests/usage_stats/test_schema.py).
+# `bucket` starts a UTC hour (*_hourly) or a UTC quarter-hour (*_quarter).
 _COUNTERS = ("events", "errors", "tokens", "latency_count", "latency_ms_sum", "latency_hist")
-HOURLY_COLUMNS = ("tenant", "hour", "event", "route", *_COUNTERS)
-TENANT_HOURLY_COLUMNS = ("tenant", "hour", "events", "requests", *_COUNTERS[1:])
-ALL_HOURLY_COLUMNS = ("hour", "event", "route", *_COUNTERS)
-USER_MONTH_COLUMNS = ("month", "tenant", "user_id", "hours")
+HOURLY_COLUMNS = ("tenant_id", "bucket", "event", "route", *_COUNTERS)
+TENANT_HOURLY_COLUMNS = ("tenant_id", "bucket", "requests", *_COUNTERS)
+ALL_HOURLY_COLUMNS = ("bucket", "event", "route", *_COUNTERS)
+USER_MONTH_COLUMNS = ("tenant_id", "month", "user_id", "quarters")
 STATE_COLUMNS = ("name", "seq", "events", "updated_at")
 
 
@@ -32,10 +38,15 @@ def _columns(names: tuple[str, ...]) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(name) for name in names)
 
 
-# Hours in the longest month: bit i of `hours` is the i-th UTC hour of the month.
-ROLLUP_MONTH_HOURS = 744
-# The event usage_stats.ingest.middleware records once per HTTP request: "requests" count these.
+# Quarter-hours in the longest month: bit i of `quarters` is the i-th UTC quarter-hour.
+ROLLUP_MONTH_QUARTERS = 2976
+QUARTER_MINUTES = 15
+# One event per HTTP request (usage_stats.ingest.middleware): `request` for pages, `api.call`
+# for the JSON API. "Requests" count both, each request once.
 REQUEST_EVENT = "request"
+API_EVENT = "api.call"
+REQUEST_EVENTS = (REQUEST_EVENT, API_EVENT)
+IS_REQUEST = sql.SQL("event IN ({})").format(sql.SQL(", ").join(sql.Literal(e) for e in REQUEST_EVENTS))
 # An error is a server failure (status >= 500) or an event that reports itself failed
 # with a JSON true in properties.failed ({"failed": true}); client errors (4xx) are not.
 _IS_ERROR = sql.SQL("""(status >= 500 OR properties @> '{"failed": true}'::jsonb)""")
@@ -61,13 +72,19 @@ def _hist_from_buckets() -> sql.Composable:
 
 # Empties the rollups and rewinds the watermark (`stats_rollup --rebuild`).
 ROLLUP_RESET = sql.SQL(
-    "TRUNCATE {hourly}, {tenant_hourly}, {all_hourly}, {user_month};"
-    " UPDATE {state} SET seq = 0, events = 0, updated_at = now() WHERE name = {state_name}"
+    "TRUNCATE {tables}; UPDATE {state} SET seq = 0, events = 0, updated_at = now() WHERE name = {state_name}"
 ).format(
-    hourly=ROLLUP_HOURLY,
-    tenant_hourly=ROLLUP_TENANT_HOURLY,
-    all_hourly=ROLLUP_ALL_HOURLY,
-    user_month=ROLLUP_USER_MONTH,
+    tables=sql.SQL(", ").join(
+        (
+            ROLLUP_HOURLY,
+            ROLLUP_QUARTER,
+            ROLLUP_TENANT_HOURLY,
+            ROLLUP_TENANT_QUARTER,
+            ROLLUP_ALL_HOURLY,
+            ROLLUP_ALL_QUARTER,
+            ROLLUP_USER_MONTH,
+        )
+    ),
     state=ROLLUP_STATE,
     state_name=sql.Literal(ROLLUP_STATE_NAME),
 )
@@ -120,12 +137,13 @@ ROLLUP_STATE_READ = sql.SQL("SELECT seq, events, updated_at FROM {state} WHERE n
     state=ROLLUP_STATE
 )
 
-# Events with lo < seq <= hi, aggregated per (tenant, hour, event, route). Params: lo, hi, bounds.
+# Events with lo < seq <= hi, aggregated per (tenant_id, UTC quarter-hour, event, route).
+# Params: lo, hi, bounds.
 ROLLUP_DELTA_CREATE = sql.SQL(
     """
     DROP TABLE IF EXISTS pg_temp.{delta};
     CREATE TEMP TABLE {delta} AS
-    SELECT tenant, hour, event, route,
+    SELECT tenant_id, bucket, event, route,
            count(*) AS events,
            count(*) FILTER (WHERE is_error) AS errors,
            coalesce(sum(tokens), 0) AS tokens,
@@ -133,14 +151,15 @@ ROLLUP_DELTA_CREATE = sql.SQL(
            coalesce(sum(latency_ms), 0) AS latency_ms_sum,
            {hist} AS latency_hist
     FROM (
-        SELECT tenant, date_trunc('hour', occurred_at, 'UTC') AS hour, event, coalesce(route, '') AS route,
+        SELECT tenant_id, date_bin('15 minutes', occurred_at, TIMESTAMPTZ '2000-01-01 00:00+00') AS bucket,
+               event, coalesce(route, '') AS route,
                coalesce({is_error}, false) AS is_error, tokens, latency_ms,
                CASE WHEN latency_ms IS NOT NULL
                     THEN width_bucket(latency_ms::float8, %(bounds)s::float8[]) END AS b
         FROM {events}
         WHERE seq > %(lo)s AND seq <= %(hi)s
     ) e
-    GROUP BY tenant, hour, event, route
+    GROUP BY tenant_id, bucket, event, route
     """
 ).format(delta=ROLLUP_DELTA, hist=_hist_from_buckets(), is_error=_IS_ERROR, events=EVENTS_TABLE)
 
@@ -154,70 +173,106 @@ _ADD_COUNTERS = sql.SQL(
        latency_ms_sum = r.latency_ms_sum + excluded.latency_ms_sum,
        latency_hist = usage_hist_add(r.latency_hist, excluded.latency_hist)"""
 )
+_QUARTER = sql.SQL("bucket")
+_HOUR = sql.SQL("date_trunc('hour', bucket, 'UTC')")
+_SUM_COUNTERS = sql.SQL(
+    "sum(events), sum(errors), sum(tokens), sum(latency_count), sum(latency_ms_sum), {hist}"
+).format(hist=hist_sum("latency_hist"))
 
-# Additive upserts: each event is added exactly once because the watermark moves in the
-# same transaction (rollups/rollup.py explains when a seq range is safe to add).
-ROLLUP_HOURLY_UPSERT = sql.SQL(
-    """
-    INSERT INTO {hourly} AS r ({columns})
-    SELECT {columns}
-    FROM {delta} ORDER BY tenant, hour, event, route
-    ON CONFLICT (tenant, hour, event, route) DO UPDATE SET {add}
-    """
-).format(hourly=ROLLUP_HOURLY, columns=_columns(HOURLY_COLUMNS), delta=ROLLUP_DELTA, add=_ADD_COUNTERS)
 
-ROLLUP_TENANT_HOURLY_UPSERT = sql.SQL(
-    """
-    INSERT INTO {tenant_hourly} AS r ({columns})
-    SELECT tenant, hour, sum(events), coalesce(sum(events) FILTER (WHERE event = {request}), 0),
-           sum(errors), sum(tokens), sum(latency_count), sum(latency_ms_sum), {hist}
-    FROM {delta} GROUP BY tenant, hour ORDER BY tenant, hour
-    ON CONFLICT (tenant, hour) DO UPDATE SET requests = r.requests + excluded.requests, {add}
-    """
-).format(
-    tenant_hourly=ROLLUP_TENANT_HOURLY,
-    columns=_columns(TENANT_HOURLY_COLUMNS),
-    delta=ROLLUP_DELTA,
-    request=sql.Literal(REQUEST_EVENT),
-    hist=hist_sum("latency_hist"),
-    add=_ADD_COUNTERS,
+def _upserts(
+    table_by_grain: dict[str, sql.Identifier],
+    build: Callable[[sql.Identifier, sql.Composable], sql.Composed],
+) -> tuple[sql.Composed, ...]:
+    """One upsert per grain: the quarter-hour table from the delta as it is, the hourly one
+    from the delta's quarter-hours summed per UTC hour."""
+    return tuple(
+        build(table, _QUARTER if grain == "quarter" else _HOUR) for grain, table in table_by_grain.items()
+    )
+
+
+# Additive upserts from the delta: each event is added exactly once because the watermark
+# moves in the same transaction (rollups/rollup.py explains when a seq range is safe to add).
+ROLLUP_HOURLY_UPSERTS = _upserts(
+    {"quarter": ROLLUP_QUARTER, "hour": ROLLUP_HOURLY},
+    lambda table, bucket: sql.SQL(
+        """
+        INSERT INTO {table} AS r ({columns})
+        SELECT tenant_id, {bucket} AS b, event, route, {sums}
+        FROM {delta} GROUP BY tenant_id, b, event, route ORDER BY tenant_id, b, event, route
+        ON CONFLICT (tenant_id, bucket, event, route) DO UPDATE SET {add}
+        """
+    ).format(
+        table=table,
+        columns=_columns(HOURLY_COLUMNS),
+        bucket=bucket,
+        sums=_SUM_COUNTERS,
+        delta=ROLLUP_DELTA,
+        add=_ADD_COUNTERS,
+    ),
 )
 
-ROLLUP_ALL_HOURLY_UPSERT = sql.SQL(
-    """
-    INSERT INTO {all_hourly} AS r ({columns})
-    SELECT hour, event, route, sum(events), sum(errors), sum(tokens),
-           sum(latency_count), sum(latency_ms_sum), {hist}
-    FROM {delta} GROUP BY hour, event, route ORDER BY hour, event, route
-    ON CONFLICT (hour, event, route) DO UPDATE SET {add}
-    """
-).format(
-    all_hourly=ROLLUP_ALL_HOURLY,
-    columns=_columns(ALL_HOURLY_COLUMNS),
-    delta=ROLLUP_DELTA,
-    hist=hist_sum("latency_hist"),
-    add=_ADD_COUNTERS,
+ROLLUP_TENANT_UPSERTS = _upserts(
+    {"quarter": ROLLUP_TENANT_QUARTER, "hour": ROLLUP_TENANT_HOURLY},
+    lambda table, bucket: sql.SQL(
+        """
+        INSERT INTO {table} AS r ({columns})
+        SELECT tenant_id, {bucket} AS b, coalesce(sum(events) FILTER (WHERE {is_request}), 0), {sums}
+        FROM {delta} GROUP BY tenant_id, b ORDER BY tenant_id, b
+        ON CONFLICT (tenant_id, bucket) DO UPDATE SET requests = r.requests + excluded.requests, {add}
+        """
+    ).format(
+        table=table,
+        columns=_columns(TENANT_HOURLY_COLUMNS),
+        bucket=bucket,
+        is_request=IS_REQUEST,
+        sums=_SUM_COUNTERS,
+        delta=ROLLUP_DELTA,
+        add=_ADD_COUNTERS,
+    ),
 )
+
+ROLLUP_ALL_UPSERTS = _upserts(
+    {"quarter": ROLLUP_ALL_QUARTER, "hour": ROLLUP_ALL_HOURLY},
+    lambda table, bucket: sql.SQL(
+        """
+        INSERT INTO {table} AS r ({columns})
+        SELECT {bucket} AS b, event, route, {sums}
+        FROM {delta} GROUP BY b, event, route ORDER BY b, event, route
+        ON CONFLICT (bucket, event, route) DO UPDATE SET {add}
+        """
+    ).format(
+        table=table,
+        columns=_columns(ALL_HOURLY_COLUMNS),
+        bucket=bucket,
+        sums=_SUM_COUNTERS,
+        delta=ROLLUP_DELTA,
+        add=_ADD_COUNTERS,
+    ),
+)
+
+ROLLUP_UPSERTS = (*ROLLUP_HOURLY_UPSERTS, *ROLLUP_TENANT_UPSERTS, *ROLLUP_ALL_UPSERTS)
 
 ROLLUP_DELTA_EVENTS = sql.SQL("SELECT coalesce(sum(events), 0) FROM {delta}").format(delta=ROLLUP_DELTA)
 
-# Setting a bit is idempotent, so re-adding a user-hour never changes a count.
+# Setting a bit is idempotent, so re-adding a user-quarter never changes a count.
 ROLLUP_USERS_UPSERT = sql.SQL(
     """
-    INSERT INTO {user_month} AS r (month, tenant, user_id, hours)
-    SELECT month, tenant, user_id, bit_or(set_bit(B'0'::bit(744), hour_index, 1))
+    INSERT INTO {user_month} AS r (tenant_id, month, user_id, quarters)
+    SELECT tenant_id, month, user_id, bit_or(set_bit(B'0'::bit(2976), quarter_index, 1))
     FROM (
         SELECT DISTINCT
+               tenant_id,
                (date_trunc('month', occurred_at, 'UTC') AT TIME ZONE 'UTC')::date AS month,
-               tenant, user_id,
-               (extract(epoch FROM date_trunc('hour', occurred_at, 'UTC')
-                                   - date_trunc('month', occurred_at, 'UTC')) / 3600)::int AS hour_index
+               user_id,
+               (floor(extract(epoch FROM occurred_at - date_trunc('month', occurred_at, 'UTC')) / 900))::int
+                   AS quarter_index
         FROM {events}
         WHERE seq > %(lo)s AND seq <= %(hi)s AND user_id IS NOT NULL
     ) d
-    GROUP BY month, tenant, user_id
-    ORDER BY month, tenant, user_id
-    ON CONFLICT (month, tenant, user_id) DO UPDATE SET hours = r.hours | excluded.hours
+    GROUP BY tenant_id, month, user_id
+    ORDER BY tenant_id, month, user_id
+    ON CONFLICT (tenant_id, month, user_id) DO UPDATE SET quarters = r.quarters | excluded.quarters
     """
 ).format(user_month=ROLLUP_USER_MONTH, events=EVENTS_TABLE)
 

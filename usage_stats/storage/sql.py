@@ -76,18 +76,18 @@ def partition_drop(name: str) -> sql.Composed:
 
 # --- Tenant deletion -------------------------------------------------------------------
 
-# Tables holding per-tenant rows: every table with a `tenant` column. Partitions are reached
+# Tables holding per-tenant rows: every table with a `tenant_id` column. Partitions are reached
 # through their parent; views and foreign tables are left alone.
 TABLES_WITH_TENANT_COLUMN = sql.SQL(
     """
     SELECT c.table_schema, c.table_name FROM information_schema.columns c
     JOIN pg_catalog.pg_class r ON r.relname = c.table_name
      AND r.relnamespace = c.table_schema::regnamespace
-    WHERE c.column_name = 'tenant' AND r.relkind IN ('r', 'p') AND NOT r.relispartition
+    WHERE c.column_name = 'tenant_id' AND r.relkind IN ('r', 'p') AND NOT r.relispartition
       AND c.table_schema NOT IN ('pg_catalog', 'information_schema')
     """
 )
 
 
 def delete_tenant_rows(*, schema: str, table: str) -> sql.Composed:
-    return sql.SQL("DELETE FROM {} WHERE tenant = %(tenant)s").format(sql.Identifier(schema, table))
+    return sql.SQL("DELETE FROM {} WHERE tenant_id = %(tenant_id)s").format(sql.Identifier(schema, table))

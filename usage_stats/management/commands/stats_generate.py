@@ -45,17 +45,18 @@ class Command(BaseCommand):
             raise CommandError(f"--days must be between 1 and {MAX_DAYS}.")
         if not 0 <= big_share < 1:
             raise CommandError("--big-share must be at least 0 and below 1.")
-        known = list(
+        ids = dict(
             get_tenant_model()
             .objects.real()
             .order_by("created_at", "schema_name")
-            .values_list("schema_name", flat=True)
+            .values_list("schema_name", "uuid")
         )
         if tenant:
-            unknown = sorted(set(tenant) - set(known))
+            unknown = sorted(set(tenant) - set(ids))
             if unknown:
                 raise CommandError(f"Unknown tenant(s): {', '.join(unknown)}.")
-            known = tenant
+            ids = {name: ids[name] for name in tenant}
+        known = list(ids.values())
         if not known:
             raise CommandError("There are no tenants yet: run `manage.py seed_demo` or provision one first.")
         if if_empty and events_exist():
