@@ -279,7 +279,7 @@ testdb() {
   prepare_dirs
   for db in "$name" "${name}_stats"; do
     for port in "$CITUS_PORT" "${WORKER_PORTS[@]}"; do
-      psql_node "$port" postgres -c "SET client_min_messages = warning; DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+      PGOPTIONS="-c client_min_messages=warning" psql_node "$port" postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
     done
     for port in "${WORKER_PORTS[@]}" "$CITUS_PORT"; do ensure_db "$port" "$db"; done
     register_nodes "$db"
