@@ -143,14 +143,24 @@ def tenants_by_node() -> dict[Node, list[str]]:
     return found
 
 
-def tenants_rebalance() -> int:
+TRANSFER_MODES = ("auto", "force_logical", "block_writes")
+
+
+def tenants_rebalance(*, transfer_mode: str = "auto") -> int:
     """Run Citus's background rebalancer until it is done; returns the schemas it moved
-    (a tenant schema is one co-location group, so it moves whole)."""
+    (a tenant schema is one co-location group, so it moves whole). `transfer_mode`:
+    'auto' (logical replication, tenants stay writable), or 'block_writes' (faster; writes
+    to a moving tenant wait until its move is done)."""
     if connection.in_atomic_block:
         raise ValidationError("Rebalancing cannot run inside a transaction.")
+    if transfer_mode not in TRANSFER_MODES:
+        raise ValidationError(f"Transfer mode must be one of {', '.join(TRANSFER_MODES)}.")
     before = {schema: node for node, schemas in tenants_by_node().items() for schema in schemas}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT citus_rebalance_start(shard_transfer_mode => 'auto')")
+        cursor.execute(
+            "SELECT citus_rebalance_start(shard_transfer_mode => %s::citus.shard_transfer_mode)",
+            [transfer_mode],
+        )
         cursor.execute("SELECT citus_rebalance_wait()")
     after = {schema: node for node, schemas in tenants_by_node().items() for schema in schemas}
     return sum(1 for schema, node in after.items() if before.get(schema) != node)

@@ -5,12 +5,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2
-from django.db import connection
+from django.db import connection, connections
 
-from tenants.services.placement import Node, citus_enabled, tenant_node, tenants_by_node
+from tenants.services.placement import Node, citus_enabled, citus_workers, tenant_node, tenants_by_node
 from tests.support.tiers import needs_tier
 
-__all__ = ["Node", "citus_enabled", "tenant_node", "tenants_by_node"]
+__all__ = ["Node", "citus_enabled", "citus_workers", "tenant_node", "tenants_by_node"]
 
 
 @needs_tier("citus")
@@ -24,9 +24,9 @@ def citus_required() -> None:
 
 @needs_tier("citus")
 @contextmanager
-def worker_connection(node: Node) -> Iterator:
-    """A direct connection to a worker's copy of the test database, as the test's own role."""
-    params = connection.settings_dict
+def worker_connection(node: Node, alias: str = "default") -> Iterator:
+    """A direct connection to a worker's copy of the alias's test database, as its own role."""
+    params = connections[alias].settings_dict
     conn = psycopg2.connect(
         host=node.host,
         port=node.port,
