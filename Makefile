@@ -7,15 +7,17 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db redis migrate seed run test test-fast test-split-stats lint format bench soak stop clean
+.PHONY: help venv db redis migrate seed run test test-fast test-split-stats test-citus lint format bench bench-citus soak stop clean
 
 help:
 	@echo "make run     install, start PostgreSQL and Redis, migrate, seed demo tenants; web on :$(PORT), Celery worker and beat (Procfile)"
 	@echo "make test    same set-up, then the whole test suite"
 	@echo "make test-fast  same set-up, then the unit and db tiers only (no servers, no browser; under a minute)"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
+	@echo "make test-citus  build Citus if needed, start a coordinator + 2 workers, run the Citus tests"
 	@echo "make lint    ruff, import-linter (layers) and mypy"
 	@echo "make bench   benchmarks (figures beside baselines, bench/results.json)"
+	@echo "make bench-citus  the cluster's figures beside the single node's, in one run"
 	@echo "make soak    long load and fault tests"
 	@echo "make migrate shared, tenant and stats migrations"
 	@echo "make stop    stop the embedded PostgreSQL and Redis"
@@ -47,10 +49,18 @@ test: venv db
 	@scripts/system_deps.sh chromium redis-server
 	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
+	@scripts/test-citus.sh --if-available
 
 # Tiers are pytest markers assigned in tests/conftest.py (tests/support/tiers.py).
 test-fast: venv db
 	$(PY) -m pytest -m "unit or db"
+
+# The Citus tier (tests/citus and the product suites on a coordinator + 2 workers, directly
+# and through PgBouncer): scripts/test-citus.sh. `make test` runs it when Citus is installed
+# or can be built here, and says why not otherwise.
+test-citus: venv redis
+	@scripts/system_deps.sh chromium pgbouncer
+	@scripts/test-citus.sh
 
 # ruff (style and bugs), import-linter (the layers in pyproject.toml), mypy (typed modules).
 lint: venv
@@ -67,6 +77,10 @@ bench: redis migrate
 	@scripts/system_deps.sh wrk
 	$(PY) -m bench
 
+bench-citus: redis migrate
+	@scripts/citus.sh start
+	$(PY) -m bench citus
+
 soak: venv db
 	$(PY) -m pytest -m soak -p no:randomly -s tests/soak
 
@@ -77,6 +91,7 @@ test-split-stats: venv db
 	set -a && . .data/db-stats.env && set +a && STATS_CLUSTER=separate $(PY) -m pytest
 
 stop:
+	@scripts/citus.sh stop
 	@scripts/redis.sh stop
 	@scripts/pg.sh stop
 	@scripts/pg.sh stop-stats
