@@ -7,10 +7,10 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db redis migrate seed run test test-fast test-split-stats test-citus lint format bench bench-citus soak stop clean
+.PHONY: help venv db redis mail migrate seed run test test-fast test-split-stats test-citus lint format bench bench-citus soak stop clean
 
 help:
-	@echo "make run     install, start PostgreSQL and Redis, migrate, seed demo tenants; web on :$(PORT), Celery worker and beat (Procfile)"
+	@echo "make run     install, start PostgreSQL, Redis and the mail sink (.data/mail/), migrate, seed demo tenants; web on :$(PORT), Celery worker and beat (Procfile)"
 	@echo "make test    same set-up, then the whole test suite"
 	@echo "make test-fast  same set-up, then the unit and db tiers only (no servers, no browser; under a minute)"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
@@ -20,7 +20,7 @@ help:
 	@echo "make bench-citus  the cluster's figures beside the single node's, in one run"
 	@echo "make soak    long load and fault tests"
 	@echo "make migrate shared, tenant and stats migrations"
-	@echo "make stop    stop the embedded PostgreSQL and Redis"
+	@echo "make stop    stop the embedded PostgreSQL, Redis and mail sink"
 	@echo "make clean   stop and delete .venv and .data"
 
 venv:
@@ -32,6 +32,10 @@ db:
 redis:
 	@scripts/redis.sh start
 
+# Local SMTP sink: every mail `make run` sends lands as an .eml file in .data/mail/.
+mail: venv
+	@scripts/mail.sh start
+
 migrate: venv db
 	$(MANAGE) migrate_schemas --shared --noinput -v 0
 	$(MANAGE) migrate_schemas --tenant --noinput -v 0
@@ -39,10 +43,10 @@ migrate: venv db
 
 seed: migrate
 	$(MANAGE) seed_demo
-	$(MANAGE) stats_generate --events 5000 --days 14 --if-empty
+	$(MANAGE) stats_generate --days 14 --if-empty
 	$(MANAGE) stats_rollup
 
-run: redis seed
+run: redis mail seed
 	@scripts/run.sh
 
 test: venv db
@@ -92,6 +96,7 @@ test-split-stats: venv db
 
 stop:
 	@scripts/citus.sh stop
+	@scripts/mail.sh stop
 	@scripts/redis.sh stop
 	@scripts/pg.sh stop
 	@scripts/pg.sh stop-stats

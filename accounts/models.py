@@ -37,6 +37,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Staff status opens the Django admin; owners of a tenant get it in their schema.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the person followed a verification link (or an invitation, which proves the
+    # address too); until then an owner sees a banner and cannot invite anyone.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # A new address asked for and not yet verified; `email` stays in use until it is.
+    pending_email = models.EmailField(blank=True, default="")
 
     objects = UserManager()
 
@@ -53,6 +58,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_owner(self) -> bool:
         return self.role == self.Role.OWNER
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
@@ -87,3 +96,41 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Invitation(models.Model):
+    """An address an owner invited, with the role it will get (accounts/invitations.py).
+
+    The link carries a signature over (id, nonce); resending draws a new nonce, so only
+    the newest link works, and accepting or revoking ends it for good.
+    """
+
+    email = models.EmailField()
+    full_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=10, choices=User.Role.choices, default=User.Role.MEMBER)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    nonce = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # At most one open invitation per address.
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from .models import ApiToken, User
+from .models import ApiToken, Invitation, User
 
 MAX_DB_ID = 2**63 - 1
 
@@ -36,3 +36,14 @@ def api_token_get(*, user: User, token_id: int) -> ApiToken | None:
     if not 0 < token_id <= MAX_DB_ID:
         return None
     return ApiToken.objects.filter(user=user, pk=token_id).first()
+
+
+def invitation_pending_list() -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked (expired ones too: an owner may resend them)."""
+    return Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-sent_at")
+
+
+def invitation_get(*, invitation_id: int) -> Invitation | None:
+    if not 0 < invitation_id <= MAX_DB_ID:
+        return None
+    return Invitation.objects.filter(pk=invitation_id).first()

@@ -1,24 +1,28 @@
-"""Writes for a tenant's people: invitations, activation, roles and API tokens.
+"""Writes for a tenant's people: profile, activation, roles, password-reset mails and API
+tokens. Invitations are in accounts/invitations.py, address verification and changes in
+accounts/verification.py.
 
-Every function runs against the current schema, i.e. the tenant of the request.
+Every function runs against the current schema, i.e. the tenant of the request. The
+address -> organisation index (accounts/directory.py) follows every change of who can
+sign in with which address.
 """
 
 import hashlib
 import secrets
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-import usage_stats
 from audit.actions import AuditAction
 from audit.actors import actor_for_user
 from audit.services import audit_record
 
+from .directory import account_index_add, account_index_remove
 from .models import ApiToken, User
+from .passwords import password_reset_send
+from .verification import email_address_clean, email_verification_send
 
 API_TOKEN_PREFIX = "th_"
 API_TOKEN_NAME_MAX_LENGTH = 100
@@ -36,78 +40,28 @@ def _audit(action: AuditAction, *, actor: User, target: User | ApiToken, changes
     audit_record(action=action, actor=actor_for_user(actor), target=target, changes=changes)
 
 
-def user_invite(
-    *,
-    actor: User,
-    email: str,
-    password: str,
-    full_name: str = "",
-    role: str = User.Role.MEMBER,
+def user_update(
+    *, actor: User, user: User, base_url: str, email: str | None = None, full_name: str | None = None
 ) -> User:
-    """Add a person to the actor's organisation with an initial password.
+    """Change a person's name, or ask for a new address (None leaves it as it is).
 
-    Raises PermissionDenied unless the actor is an owner, and ValidationError
-    (a dict keyed by field) on bad input.
-    """
-    _require_owner(actor)
-    errors: dict[str, list[str]] = {}
-    email = (email or "").strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = ["Enter a valid email address."]
-    else:
-        if User.objects.filter(email__iexact=email).exists():
-            errors["email"] = ["Someone with this email is already in this organisation."]
-    full_name = (full_name or "").strip()
-    if len(full_name) > 150:
-        errors["full_name"] = ["Use at most 150 characters."]
-    if role not in User.Role.values:
-        errors["role"] = ["Choose owner or member."]
-    try:
-        validate_password(password or "", user=User(email=email, full_name=full_name))
-    except ValidationError as exc:
-        errors["password"] = exc.messages
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email,
-            password,
-            full_name=full_name,
-            role=role,
-            # Staff status opens the tenant admin login form; owners get it.
-            is_staff=role == User.Role.OWNER,
-        )
-        _audit(AuditAction.USER_ADDED, actor=actor, target=user, changes={"email": email, "role": role})
-        tenant_id, user_id = usage_stats.current_tenant_id(), user.pk
-        transaction.on_commit(
-            lambda: usage_stats.record(
-                "user.signed_up",
-                tenant_id=tenant_id,
-                user_id=user_id,
-                properties={"role": role, "via": "invite"},
-            )
-        )
-    return user
-
-
-def user_update(*, actor: User, user: User, email: str | None = None, full_name: str | None = None) -> User:
-    """Change a person's email or name (None leaves it as it is)."""
+    A new address does not take effect at once: it is kept as `pending_email` and a
+    verification link is mailed to it (accounts/verification.py); `base_url` is the
+    organisation's origin for that link."""
     _require_owner(actor)
     errors: dict[str, list[str]] = {}
     changes: dict[str, list[str]] = {}
+    new_email = None
     if email is not None:
-        email = email.strip().lower()
         try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = ["Enter a valid email address."]
+            new_email = email_address_clean(email=email, user=user)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         else:
-            if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-                errors["email"] = ["Someone with this email is already in this organisation."]
-        if email != user.email:
-            changes["email"] = [user.email, email]
+            if new_email == user.email:
+                new_email = None
+            elif new_email != user.pending_email:
+                changes["pending_email"] = [user.pending_email, new_email]
     if full_name is not None:
         full_name = full_name.strip()
         if len(full_name) > 150:
@@ -123,7 +77,18 @@ def user_update(*, actor: User, user: User, email: str | None = None, full_name:
     with transaction.atomic():
         user.save(update_fields=list(changes))
         _audit(AuditAction.USER_UPDATED, actor=actor, target=user, changes=changes)
+        if "pending_email" in changes:
+            email_verification_send(user=user, base_url=base_url)
     return user
+
+
+def user_password_reset_request(*, actor: User, user: User, base_url: str) -> None:
+    """An owner's "reset this person's password": mails them a reset link (on commit). The
+    owner never sees or chooses the password."""
+    _require_owner(actor)
+    if not user.is_active:
+        raise ValidationError("Reactivate this person first.")
+    password_reset_send(user=user, base_url=base_url, requested_by_owner=True)
 
 
 def user_role_change(*, actor: User, user: User, role: str) -> User:
@@ -156,6 +121,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
         user.is_active = False
         with transaction.atomic():
             user.save(update_fields=["is_active"])
+            account_index_remove(email=user.email)
             _audit(
                 AuditAction.USER_DEACTIVATED, actor=actor, target=user, changes={"is_active": [True, False]}
             )
@@ -168,6 +134,7 @@ def user_activate(*, actor: User, user: User) -> User:
         user.is_active = True
         with transaction.atomic():
             user.save(update_fields=["is_active"])
+            account_index_add(email=user.email)
             _audit(AuditAction.USER_ACTIVATED, actor=actor, target=user, changes={"is_active": [False, True]})
     return user
 

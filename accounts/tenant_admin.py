@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,8 +20,9 @@ from audit.admin import ReadOnlyAuditAdmin
 from audit.models import AuditRecord
 from audit.selectors import audit_record_list
 
-from . import selectors, services
-from .models import ApiToken, User
+from . import invitations, selectors, services
+from .models import ApiToken, Invitation, User
+from .signup import origin
 
 
 def _is_owner(request: HttpRequest) -> bool:
@@ -107,18 +107,6 @@ class OwnerModelAdmin(admin.ModelAdmin):
         obj._state.db = saved._state.db
 
 
-class TenantUserCreationForm(BaseUserCreationForm):
-    class Meta:
-        model = User
-        fields = ("email", "full_name", "role")
-
-    def clean_email(self) -> str:
-        email = (self.cleaned_data.get("email") or "").strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError("Someone with this email is already in this organisation.")
-        return email
-
-
 class TenantUserChangeForm(forms.ModelForm):
     class Meta:
         model = User
@@ -134,7 +122,6 @@ class TenantUserChangeForm(forms.ModelForm):
 @admin.register(User, site=tenant_admin_site)
 class TenantUserAdmin(OwnerModelAdmin, DjangoUserAdmin):
     form = TenantUserChangeForm
-    add_form = TenantUserCreationForm
     ordering = ["email"]
     list_display = ["email", "full_name", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
@@ -143,9 +130,6 @@ class TenantUserAdmin(OwnerModelAdmin, DjangoUserAdmin):
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("full_name", "role", "is_active")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
-    )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "full_name", "role", "password1", "password2")}),
     )
     readonly_fields = ["password", "last_login", "date_joined"]
     filter_horizontal = []
@@ -157,24 +141,33 @@ class TenantUserAdmin(OwnerModelAdmin, DjangoUserAdmin):
             fields += ["role", "is_active"]
         return fields
 
+    actions = ["send_password_reset"]
+
+    def has_add_permission(self, request):
+        # People join by invitation and choose their own password (Invitations, or People).
+        return False
+
+    def user_change_password(self, request, id, form_url=""):
+        # Owners never choose anyone's password: "Reset the selected people's passwords"
+        # mails them a link; their own is changed under Settings.
+        raise PermissionDenied("People choose their own passwords. Send them a password-reset mail instead.")
+
+    @admin.action(description="Reset the selected people's passwords (mails them a link)")
+    def send_password_reset(self, request, queryset):
+        base_url = origin(request, request.get_host().rsplit(":", 1)[0])
+        for person in queryset:
+            services.user_password_reset_request(actor=request.user, user=person, base_url=base_url)
+        self.message_user(request, f"Sent {queryset.count()} password-reset mail(s).", messages.SUCCESS)
+
     def has_delete_permission(self, request, obj=None):
         # People are deactivated (accounts.services.user_deactivate), never deleted: their
         # tasks, tokens and audit records keep pointing at someone.
         return False
 
     def save_model(self, request, obj, form, change):
-        """Every change through its service: add (user_invite), profile, role, (de)activation."""
+        """Every change through its service: profile (a new address waits for its verification
+        link), role, (de)activation."""
         data = form.cleaned_data
-        if not change:
-            person = services.user_invite(
-                actor=request.user,
-                email=data["email"],
-                password=data["password1"],
-                full_name=data.get("full_name", ""),
-                role=data["role"],
-            )
-            self.adopt_saved(obj, person)
-            return
         # The form has already applied its values to `obj`; the services compare with the stored row.
         stored = selectors.user_get(user_id=obj.pk)
         if stored is None:
@@ -182,7 +175,11 @@ class TenantUserAdmin(OwnerModelAdmin, DjangoUserAdmin):
         changed = set(form.changed_data)
         if changed & {"email", "full_name"}:
             services.user_update(
-                actor=request.user, user=stored, email=data.get("email"), full_name=data.get("full_name")
+                actor=request.user,
+                user=stored,
+                base_url=origin(request, request.get_host().rsplit(":", 1)[0]),
+                email=data.get("email"),
+                full_name=data.get("full_name"),
             )
         if "role" in changed:
             services.user_role_change(actor=request.user, user=stored, role=data["role"])
@@ -190,6 +187,64 @@ class TenantUserAdmin(OwnerModelAdmin, DjangoUserAdmin):
             toggle = services.user_activate if data["is_active"] else services.user_deactivate
             toggle(actor=request.user, user=stored)
         self.adopt_saved(obj, stored)
+
+
+class InvitationAddForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ("email", "full_name", "role")
+
+
+@admin.register(Invitation, site=tenant_admin_site)
+class InvitationAdmin(OwnerModelAdmin):
+    """Invite people (a mail with a link to choose their password), resend or revoke."""
+
+    form = InvitationAddForm
+    list_display = ["email", "role", "sent_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["email"]
+    actions = ["resend", "revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and _is_owner(request)  # the list, never an edit form
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted
+
+    def save_model(self, request, obj, form, change):
+        try:
+            invitation = invitations.invitation_create(
+                actor=request.user,
+                base_url=origin(request, request.get_host().rsplit(":", 1)[0]),
+                organisation=request.tenant.name,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            raise PermissionDenied(" ".join(exc.messages)) from None
+        self.adopt_saved(obj, invitation)
+
+    @admin.action(description="Resend the selected invitations (new links)")
+    def resend(self, request, queryset):
+        base_url = origin(request, request.get_host().rsplit(":", 1)[0])
+        sent = 0
+        for invitation in queryset:
+            try:
+                invitations.invitation_resend(
+                    actor=request.user,
+                    invitation=invitation,
+                    base_url=base_url,
+                    organisation=request.tenant.name,
+                )
+                sent += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{invitation.email}: {' '.join(exc.messages)}", messages.WARNING)
+        self.message_user(request, f"Resent {sent} invitation(s).", messages.SUCCESS)
+
+    @admin.action(description="Revoke the selected invitations")
+    def revoke(self, request, queryset):
+        for invitation in queryset:
+            invitations.invitation_revoke(actor=request.user, invitation=invitation)
+        self.message_user(request, f"Revoked {queryset.count()} invitation(s).", messages.SUCCESS)
 
 
 @admin.register(ApiToken, site=tenant_admin_site)
@@ -244,4 +299,4 @@ class OwnerAuditRecordAdmin(ReadOnlyAuditAdmin, OwnerModelAdmin):
         return record.get_actor_kind_display()
 
     def get_queryset(self, request):
-        return audit_record_list(tenant_schema=request.tenant.schema_name)
+        return audit_record_list(tenant_uuid=request.tenant.uuid)

@@ -2,22 +2,23 @@
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import form_errors_add
 
-from . import selectors, services
-from .forms import ApiTokenForm, EmailAuthenticationForm, InviteForm
-from .models import User
+from . import invitations, selectors, services
+from .forms import ApiTokenForm, EmailAuthenticationForm, EmailChangeForm, InviteForm
+from .models import Invitation, User
+from .signup import origin
 
 
 def owner_required(view: Callable) -> Callable:
@@ -78,6 +79,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def _settings_page(request: HttpRequest, *, form: ApiTokenForm, new_token: str = "", status: int = 200):
     context = {
         "token_form": form,
+        "email_form": EmailChangeForm(request.user),
         "tokens": selectors.api_token_list(user=request.user),
         "new_token": new_token,
     }
@@ -118,9 +120,14 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("accounts:settings")
 
 
+def _base_url(request: HttpRequest) -> str:
+    return origin(request, request.get_host().rsplit(":", 1)[0])
+
+
 @owner_required
 def member_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/member_list.html", {"people": selectors.user_list()})
+    context = {"people": selectors.user_list(), "invitations": selectors.invitation_pending_list()}
+    return render(request, "accounts/member_list.html", context)
 
 
 @owner_required
@@ -129,16 +136,71 @@ def member_invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            person = services.user_invite(actor=request.user, **form.cleaned_data)
+            invitation = invitations.invitation_create(
+                actor=request.user,
+                base_url=_base_url(request),
+                organisation=request.tenant.name,
+                **form.cleaned_data,
+            )
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            link = request.build_absolute_uri(
-                reverse("accounts:login") + "?" + urlencode({"email": person.email})
+            messages.success(
+                request, f"Invited {invitation.email} as {invitation.get_role_display().lower()}."
             )
-            messages.success(request, f"Added {person.email} as {person.get_role_display().lower()}.")
-            return render(request, "accounts/invite_done.html", {"person": person, "link": link}, status=201)
-    return render(request, "accounts/invite.html", {"form": form}, status=400 if form.errors else 200)
+            return render(request, "accounts/invite_done.html", {"invitation": invitation}, status=201)
+    context = {"form": form, "invitation_days": max(1, settings.INVITATION_MAX_AGE_S // 86_400)}
+    return render(request, "accounts/invite.html", context, status=400 if form.errors else 200)
+
+
+def _invitation_or_404(invitation_id: int) -> Invitation:
+    invitation = selectors.invitation_get(invitation_id=invitation_id)
+    if invitation is None:
+        raise Http404("No such invitation.")
+    return invitation
+
+
+@owner_required
+@require_POST
+def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = _invitation_or_404(invitation_id)
+    try:
+        invitations.invitation_resend(
+            actor=request.user,
+            invitation=invitation,
+            base_url=_base_url(request),
+            organisation=request.tenant.name,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Sent a new invitation to {invitation.email}; the earlier link no longer works."
+        )
+    return redirect("accounts:members")
+
+
+@owner_required
+@require_POST
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = invitations.invitation_revoke(
+        actor=request.user, invitation=_invitation_or_404(invitation_id)
+    )
+    messages.success(request, f"Revoked the invitation of {invitation.email}; its link no longer works.")
+    return redirect("accounts:members")
+
+
+@owner_required
+@require_POST
+def member_password_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+    person = _member_or_404(user_id)
+    try:
+        services.user_password_reset_request(actor=request.user, user=person, base_url=_base_url(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Sent {person.email} a link to choose a new password.")
+    return redirect("accounts:members")
 
 
 def _member_or_404(user_id: int) -> User:

@@ -53,11 +53,11 @@ class ReadOnlyAuditAdmin(admin.ModelAdmin):
 
 @admin.register(AuditRecord)
 class StaffAuditRecordAdmin(ReadOnlyAuditAdmin):
-    fields = ["tenant", "tenant_schema", *AUDIT_FIELDS]
+    fields = ["tenant", "tenant_uuid", "tenant_schema", *AUDIT_FIELDS]
     readonly_fields = fields
     list_display = ["created_at", "tenant_schema", *AUDIT_LIST_DISPLAY[1:]]
     list_filter = ["action", "actor_kind", "tenant_schema"]
-    search_fields = ["actor_email", "target_label", "tenant_schema"]
+    search_fields = ["actor_email", "target_label", "tenant_schema", "=tenant_uuid"]
 
     def _on_public(self) -> bool:
         # The table is in the public schema, which a tenant's search_path also reaches.

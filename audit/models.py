@@ -8,15 +8,18 @@ class AuditRecord(models.Model):
     """One lifecycle action: who (actor), what (action, changes), to which tenant and target.
 
     Lives in the public schema. People live in their tenant's schema, so the actor is a
-    copy (id, email, kind), not a foreign key; the tenant is a foreign key that becomes
-    NULL when the tenant is deleted, and `tenant_schema` keeps its name for good.
+    copy (id, email, kind), not a foreign key. A tenant's records are selected by
+    `tenant_uuid`, its stable id (never reused, kept after the purge); the foreign key
+    becomes NULL when the tenant is purged, and `tenant_schema` keeps the name it had then,
+    a label only: a purged subdomain may be signed up again.
     """
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     tenant = models.ForeignKey(
         settings.TENANT_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Empty for actions on the platform itself (none yet); the tenant's slug otherwise.
+    tenant_uuid = models.UUIDField(null=True, blank=True)
+    # Empty for actions on the platform itself (none yet); the tenant's schema otherwise.
     tenant_schema = models.CharField(max_length=63, blank=True, default="")
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_id = models.BigIntegerField(null=True, blank=True)
@@ -32,6 +35,7 @@ class AuditRecord(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["tenant_schema", "-created_at"], name="audit_tenant_created_idx"),
+            models.Index(fields=["tenant_uuid", "-created_at"], name="audit_tenant_uuid_created_idx"),
             models.Index(fields=["action", "-created_at"], name="audit_action_created_idx"),
         ]
 

@@ -56,6 +56,7 @@ def audit_record(
             target_label = str(target)
     return AuditRecord.objects.create(
         tenant_id=None if tenant is None else tenant.pk,
+        tenant_uuid=None if tenant is None else getattr(tenant, "uuid", None),
         tenant_schema=schema,
         actor_kind=actor.kind,
         actor_id=actor.id,

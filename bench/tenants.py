@@ -48,7 +48,7 @@ from tenants import template
 from tenants.models import Client, Domain
 from tenants.routing import routes_load_from_db
 from tenants.selectors import tenant_get
-from tenants.services import tenant_delete, tenant_provision, tenants_bulk_create
+from tenants.services import tenant_delete, tenant_provision, tenant_purge, tenants_bulk_create
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_TENANTS = 1000
@@ -124,6 +124,7 @@ def _bench_creation(report, total: int) -> None:
                 tenant = tenant_get(slug=slug)
                 if tenant is not None:
                     tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=slug)
+                    tenant_purge(actor=actor_system(), tenant=tenant, force=True)
     median = statistics.median(timings)
     report.add(
         "tenants.create_ms",

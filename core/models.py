@@ -67,9 +67,13 @@ class JobProgress(models.Model):
 
     task_id = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=50)
-    # The schema the job works on, and the one whose user asked (public for staff).
+    # The schema the job works on, and the one whose user asked (public for staff); and the
+    # stable ids (Client.uuid) of both tenants (None for staff), which select the records, since a
+    # purged tenant's schema name may be reused by a later organisation.
     target_schema = models.CharField(max_length=63)
     requester_schema = models.CharField(max_length=63)
+    target_tenant_uuid = models.UUIDField(null=True, blank=True)
+    requester_tenant_uuid = models.UUIDField(null=True, blank=True)
     requester_user_id = models.BigIntegerField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     detail = models.CharField(max_length=200, blank=True, default="")

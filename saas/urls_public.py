@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from core import views as core_views
 from tenants import views as tenant_views
@@ -10,6 +11,14 @@ from usage_stats import health_views as stats_health_views
 urlpatterns = [
     path("", tenant_views.landing, name="landing"),
     path("signup/", tenant_views.signup, name="signup"),
+    path("accounts/", include("accounts.urls_public")),
+    path("login/", RedirectView.as_view(pattern_name="accounts:find_organisation"), name="login_redirect"),
+    # The name Django's admin looks for to show "Forgotten your password?" on its sign-in page.
+    path(
+        "admin/password_reset/",
+        RedirectView.as_view(pattern_name="accounts:password_reset"),
+        name="admin_password_reset",
+    ),
     path("admin/", admin.site.urls),
     # Staff only (the admin's sign-in): tenant exports written by a background job.
     path("staff/exports/", include("tenants.staff_export_urls")),

@@ -1,6 +1,7 @@
 """URLs on a tenant's host."""
 
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts.tenant_admin import tenant_admin_site
 from tasks_app import views as task_views
@@ -12,6 +13,12 @@ urlpatterns = [
     path("tasks/", include("tasks_app.urls")),
     path("accounts/", include("accounts.urls")),
     # Owners only, and only this tenant's people and tasks (accounts/tenant_admin.py).
+    # The name Django's admin looks for to show "Forgotten your password?" on its sign-in page.
+    path(
+        "admin/password_reset/",
+        RedirectView.as_view(pattern_name="accounts:password_reset"),
+        name="admin_password_reset",
+    ),
     path("admin/", tenant_admin_site.urls),
     path("api/v1/", tasks_api.urls),
     # Owners only; the tenant is the host's, never a parameter (usage_stats/dashboards/views.py).

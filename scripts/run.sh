@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: gunicorn, one Celery worker and Celery beat under honcho (Procfile), after
-# make has started the embedded PostgreSQL and Redis (scripts/pg.sh, scripts/redis.sh).
-# Ctrl-C or SIGTERM stops all five: honcho stops its three (SIGTERM, SIGKILL after 5 s;
+# make has started the embedded PostgreSQL, Redis and mail sink (scripts/pg.sh, redis.sh, mail.sh).
+# Ctrl-C or SIGTERM stops them all: honcho stops its three (SIGTERM, SIGKILL after 5 s;
 # a job cut short is delivered again, jobs are idempotent), then this script stops Redis
 # and PostgreSQL. An external DATABASE_URL or REDIS_URL server is left alone.
 set -uo pipefail
@@ -18,10 +18,12 @@ Logs:
   web (gunicorn), worker (celery), beat (celery beat): this terminal, each line prefixed by its name
   PostgreSQL: ${DATABASE_URL:+external server (DATABASE_URL)}${DATABASE_URL:-${pg_log:-.data/postgres.log}}
   Redis:      ${REDIS_URL:+external server (REDIS_URL)}${REDIS_URL:-${REDIS_DATA_DIR:-.data/redis}/redis.log}
+Mail (password resets, invitations, verification): ${EMAIL_URL:+sent to EMAIL_URL}${EMAIL_URL:-each message an .eml file in ${MAIL_DIR:-.data/mail}/}
 Ctrl-C stops everything.
 INFO
 
 services_stop() {
+  scripts/mail.sh stop || true
   scripts/redis.sh stop || true
   scripts/pg.sh stop || true
 }

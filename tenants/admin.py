@@ -21,7 +21,9 @@ from .services import (
     tenant_provision,
     tenant_reactivate,
     tenant_rename,
+    tenant_restore,
     tenant_slug_validate,
+    tenant_subdomain_change,
     tenant_suspend,
 )
 
@@ -117,19 +119,31 @@ class DomainInline(admin.TabularInline):
 
 class DeleteTenantForm(forms.Form):
     confirm_slug = forms.CharField(label="Type the tenant's slug to confirm", strip=True)
-    purge_stats = forms.BooleanField(label="Also delete its usage stats", required=False)
+
+
+class SubdomainForm(forms.Form):
+    new_slug = forms.CharField(label="New subdomain", strip=True, max_length=63)
 
 
 @admin.register(Client)
 class ClientAdmin(PublicSchemaOnlyAdmin):
     list_display = ["name", "slug", "schema_name", "status", "created_at"]
-    list_filter = [("suspended_at", admin.EmptyFieldListFilter)]
-    search_fields = ["name", "slug"]
-    readonly_fields = ["schema_name", "created_at", "suspended_at", "suspended_reason"]
-    actions = ["suspend_tenants", "reactivate_tenants", "export_tenant", "delete_tenant"]
+    list_filter = [("suspended_at", admin.EmptyFieldListFilter), ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "slug", "=uuid"]
+    readonly_fields = ["uuid", "schema_name", "created_at", "suspended_at", "suspended_reason", "deleted_at"]
+    actions = [
+        "suspend_tenants",
+        "reactivate_tenants",
+        "export_tenant",
+        "change_subdomain",
+        "delete_tenant",
+        "restore_tenants",
+    ]
 
     @admin.display(description="status")
     def status(self, obj: Client) -> str:
+        if obj.is_deleted:
+            return f"deleted, purged after {obj.purge_due_at:%Y-%m-%d %H:%M} UTC"
         return "suspended" if obj.is_suspended else "active"
 
     def get_actions(self, request):
@@ -149,6 +163,37 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
             queryset,
             lambda t: tenant_suspend(actor=actor, tenant=t, reason=f"by {request.user}"),
             "suspended",
+        )
+
+    @admin.action(description="Restore selected deleted tenants (before their purge)", permissions=["change"])
+    def restore_tenants(self, request, queryset):
+        actor = actor_for_user(request.user)
+        self._each(request, queryset, lambda t: tenant_restore(actor=actor, tenant=t), "restored")
+
+    @admin.action(description="Change the selected tenant's subdomain…", permissions=["change"])
+    def change_subdomain(self, request, queryset):
+        tenant = self._single(request, queryset, "rename")
+        if tenant is None:
+            return None
+        form = SubdomainForm(request.POST if "new_slug" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            old = tenant.slug
+            try:
+                tenant_subdomain_change(
+                    actor=actor_for_user(request.user), tenant=tenant, slug=form.cleaned_data["new_slug"]
+                )
+            except ValidationError as exc:
+                form.add_error(
+                    "new_slug",
+                    exc.message_dict.get("slug", exc.messages) if hasattr(exc, "error_dict") else exc,
+                )
+            else:
+                self.message_user(
+                    request, f"{old} is now {tenant.slug}; the old subdomain redirects.", messages.SUCCESS
+                )
+                return None
+        return self._confirm_page(
+            request, tenant, form, "tenants/admin/change_subdomain.html", "Change the subdomain"
         )
 
     @admin.action(description="Reactivate selected tenants", permissions=["change"])
@@ -184,7 +229,9 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
             return None
         return redirect("staff_exports:page", slug=tenant.slug)
 
-    @admin.action(description="Delete the selected tenant and drop its schema…", permissions=["change"])
+    @admin.action(
+        description="Delete the selected tenant (purged after the grace period)…", permissions=["change"]
+    )
     def delete_tenant(self, request, queryset):
         tenant = self._single(request, queryset, "delete")
         if tenant is None:
@@ -196,24 +243,33 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
                     actor=actor_for_user(request.user),
                     tenant=tenant,
                     confirm_slug=form.cleaned_data["confirm_slug"],
-                    purge_stats=form.cleaned_data["purge_stats"],
                 )
             except ValidationError as exc:
                 form.add_error("confirm_slug", exc)
             else:
-                self.message_user(request, f"Deleted {tenant.slug} and dropped its schema.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"Deleted {tenant.slug}: its hosts are closed; it is purged after "
+                    f"{tenant.purge_due_at:%Y-%m-%d %H:%M} UTC unless restored.",
+                    messages.SUCCESS,
+                )
                 return None
+        return self._confirm_page(
+            request, tenant, form, "tenants/admin/delete_tenant.html", f"Delete {tenant.name}?"
+        )
+
+    def _confirm_page(self, request, tenant: Client, form: forms.Form, template: str, title: str):
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Delete {tenant.name}?",
+            "title": title,
             "tenant": tenant,
             "form": form,
             "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "grace_days": f"{settings.TENANT_DELETION_GRACE_DAYS:g}",
+            "base_domain": settings.BASE_DOMAIN,
         }
-        return TemplateResponse(
-            request, "tenants/admin/delete_tenant.html", context, status=400 if form.errors else 200
-        )
+        return TemplateResponse(request, template, context, status=400 if form.errors else 200)
 
     def _single(self, request, queryset, verb: str) -> Client | None:
         tenants = list(queryset[:2])
@@ -233,12 +289,21 @@ class ClientAdmin(PublicSchemaOnlyAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "slug", "owner_email", "owner_password"]
-        return ["name", "slug", "schema_name", "created_at", "suspended_at", "suspended_reason"]
+        return [
+            "name",
+            "slug",
+            "uuid",
+            "schema_name",
+            "created_at",
+            "suspended_at",
+            "suspended_reason",
+            "deleted_at",
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["slug", "schema_name", "created_at", "suspended_at", "suspended_reason"]
+        return ["slug", "uuid", "schema_name", "created_at", "suspended_at", "suspended_reason", "deleted_at"]
 
     def get_inlines(self, request, obj):
         return [DomainInline] if obj is not None else []

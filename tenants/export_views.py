@@ -17,6 +17,7 @@ from tenants.exports import (
     tenant_export_waits_for_broker,
     tenant_exports_of,
 )
+from tenants.models import Client
 from tenants.selectors import tenant_get
 
 # The page reloads itself this often while an export is unfinished.
@@ -70,8 +71,8 @@ def staff_export_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 def staff_export_download(request: HttpRequest, task_id: str) -> FileResponse:
     progress = tenant_export_for_download(actor=request.user, task_id=task_id)
-    slug = progress.target_schema if progress is not None else "tenant"
-    return _download(request, task_id=task_id, slug=slug)
+    tenant = Client.objects.filter(uuid=progress.target_tenant_uuid).first() if progress else None
+    return _download(request, task_id=task_id, slug=tenant.slug if tenant is not None else "tenant")
 
 
 def _download(request: HttpRequest, *, task_id: str, slug: str) -> FileResponse:

@@ -12,14 +12,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from audit.actors import Actor, actor_for_user, actor_system
 from core.jobs import job_enqueue_on_commit
 from core.models import JobOutbox, JobProgress
-from core.tenancy import current_schema_name
+from core.tenancy import current_schema_name, on_public_schema
 from tenants.models import Client
 from tenants.services import EXPORT_FORMATS, tenant_export
 
@@ -44,7 +44,9 @@ def tenant_export_request(*, tenant: Client, actor: Any, fmt: str = "json") -> J
             task_id=str(uuid.uuid4()),
             kind=EXPORT_KIND,
             target_schema=tenant.schema_name,
+            target_tenant_uuid=tenant.uuid,
             requester_schema=current_schema_name(),
+            requester_tenant_uuid=_requester_tenant_uuid(),
             requester_user_id=actor.pk,
             detail=fmt,
         )
@@ -57,8 +59,9 @@ def tenant_exports_of(*, actor: Any, tenant: Client, limit: int = 10) -> list[Jo
     return list(
         JobProgress.objects.filter(
             kind=EXPORT_KIND,
-            target_schema=tenant.schema_name,
+            target_tenant_uuid=tenant.uuid,
             requester_schema=current_schema_name(),
+            requester_tenant_uuid=_requester_tenant_uuid(),
             requester_user_id=actor.pk,
         ).order_by("-created_at")[:limit]
     )
@@ -75,10 +78,16 @@ def tenant_export_run(*, progress_id: int, task_id: str, fmt: str) -> JobProgres
     progress = JobProgress.objects.filter(pk=progress_id, task_id=task_id).first()
     if progress is None or progress.state == JobProgress.State.DONE:
         return progress
-    tenant = Client.objects.get(schema_name=progress.target_schema)
+    tenant = Client.objects.filter(uuid=progress.target_tenant_uuid).first()
+    if tenant is None:  # purged since it was asked for
+        progress.state, progress.error = JobProgress.State.FAILED, "The organisation no longer exists."
+        progress.finished_at = timezone.now()
+        progress.save(update_fields=["state", "error", "finished_at"])
+        return progress
     progress.state, progress.started_at = JobProgress.State.RUNNING, timezone.now()
     progress.save(update_fields=["state", "started_at"])
-    final = export_dir() / f"{tenant.schema_name}-{task_id}.{fmt}"
+    # Named by the stable id: a later tenant of the same subdomain never meets this file.
+    final = export_dir() / f"{tenant.uuid}-{task_id}.{fmt}"
     partial = final.with_suffix(final.suffix + ".part")
     try:
         tenant_export(actor=_requester(progress), tenant=tenant, path=partial, fmt=fmt)
@@ -95,6 +104,19 @@ def tenant_export_run(*, progress_id: int, task_id: str, fmt: str) -> JobProgres
     return progress
 
 
+def _requester_tenant_uuid() -> uuid.UUID | None:
+    """The stable id of the tenant whose user is asking (None for staff on the public site)."""
+    tenant = getattr(connection, "tenant", None)
+    if on_public_schema() or tenant is None:
+        return None
+    found = getattr(tenant, "uuid", None)
+    if found is None:  # a schema_context stand-in: look the tenant up by its schema
+        found = (
+            Client.objects.filter(schema_name=current_schema_name()).values_list("uuid", flat=True).first()
+        )
+    return found
+
+
 def _requester(progress: JobProgress) -> Actor:
     """The person who asked, as the audit record names them (users live in their schema)."""
     with schema_context(progress.requester_schema):
@@ -108,6 +130,7 @@ def tenant_export_for_download(*, actor: Any, task_id: str) -> JobProgress | Non
         kind=EXPORT_KIND,
         task_id=task_id,
         requester_schema=current_schema_name(),
+        requester_tenant_uuid=_requester_tenant_uuid(),
         requester_user_id=actor.pk,
         state=JobProgress.State.DONE,
     ).first()

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from .hosts import host_normalise
 from .routing import route_cache
@@ -53,6 +54,11 @@ class TenantMiddleware:
         request.tenant = tenant
         if route.is_suspended:
             return suspended_response(request)
+        if route.redirect_to is not None:
+            # An old host kept after a change of subdomain (Domain.redirect_until).
+            if route.redirect_until is None or route.redirect_until <= timezone.now():
+                return unknown_host_response(request)
+            return moved_host_response(request, route.redirect_to)
         # set_tenant only records the schema; the backend sends one SET search_path before
         # the first query (TENANT_LIMIT_SET_CALLS), or SET LOCAL behind a pooler.
         connection.set_tenant(tenant)
@@ -69,5 +75,20 @@ def unknown_host_response(request: HttpRequest) -> HttpResponse:
 def suspended_response(request: HttpRequest) -> HttpResponse:
     html = render_to_string("tenants/suspended.html", {"tenant_name": request.tenant.name})
     response = HttpResponse(html, status=SUSPENDED_STATUS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def moved_host_response(request: HttpRequest, host: str) -> HttpResponse:
+    """The same path on the tenant's primary host: 302 for reads, 307 (method kept) otherwise.
+
+    Temporary on purpose: after the grace period the old subdomain may belong to someone else.
+    """
+    # The port the browser used, as its Host header says (none behind a proxy on 80/443).
+    _name, sep, port = request.get_host().rpartition(":")
+    port_part = f":{port}" if sep and port.isdigit() else ""
+    response = HttpResponseRedirect(f"{request.scheme}://{host}{port_part}{request.get_full_path()}")
+    if request.method not in ("GET", "HEAD"):
+        response.status_code = 307
     response["Cache-Control"] = "no-store"
     return response

@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -25,6 +26,10 @@ class Client(TenantMixin):
     # Set while the tenant is suspended: its hosts answer 423 and its data stays.
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspended_reason = models.CharField(max_length=200, blank=True, default="")
+    # Set when the organisation is deleted: its hosts answer the suspended page and its data
+    # stays until the grace period (TENANT_DELETION_GRACE_DAYS) ends and the purge drops it;
+    # staff can restore it until then. Its slug and hosts stay reserved meanwhile.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = ClientQuerySet.as_manager()
 
@@ -41,6 +46,17 @@ class Client(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def purge_due_at(self) -> dt.datetime | None:
+        """When the scheduled purge may drop a deleted organisation (None if not deleted)."""
+        if self.deleted_at is None:
+            return None
+        return self.deleted_at + dt.timedelta(days=settings.TENANT_DELETION_GRACE_DAYS)
 
     def create_schema(self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1):
         """Clone the migrated template schema instead of running every migration (tenants/template.py).
@@ -62,7 +78,13 @@ class Client(TenantMixin):
 
 
 class Domain(DomainMixin):
-    """A host name that routes to a tenant; exactly one per tenant is primary."""
+    """A host name that routes to a tenant; exactly one per tenant is primary.
+
+    A domain with `redirect_until` is an old host kept after a change of subdomain: until
+    then it answers with a redirect to the tenant's primary domain, and stays reserved.
+    """
+
+    redirect_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["domain"]

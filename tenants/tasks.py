@@ -57,12 +57,19 @@ def sessions_purge_batch(schema_names: list[str]) -> int:
 
 @shared_task(name="tenants.tenants_purge_grace_ended")
 def tenants_purge_grace_ended() -> int:
-    """HOOK, not yet implemented: purge the tenants whose deletion grace period has ended.
+    """Purge the tenants deleted more than TENANT_DELETION_GRACE_DAYS ago (schema, domains,
+    usage data, export files) and remove old hosts whose redirect period has ended.
+    Idempotent: a purged tenant is gone, a failed one is tried again next run. Returns how
+    many tenants were purged."""
+    from audit.actors import actor_system
+    from tenants.services import domains_redirect_expired_remove, tenants_purge_due
 
-    Deletion with a grace period is defined by a later issue; until then no tenant is
-    ever in that state, so this scheduled job purges nothing and says so. Returns 0."""
-    logger.debug("tenants_purge_grace_ended: tenant deletion grace periods do not exist yet")
-    return 0
+    purged = tenants_purge_due(actor=actor_system())
+    redirects = domains_redirect_expired_remove()
+    logger.info(
+        "tenants_purge_grace_ended: purged %d tenant(s), removed %d old host(s)", len(purged), redirects
+    )
+    return len(purged)
 
 
 @shared_task(bind=True, name="tenants.tenant_export_job")

@@ -24,3 +24,19 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.email}@{self.ip}"
+
+
+class RateEvent(models.Model):
+    """One counted request for a rate limit (accounts/throttle/rates.py): a sign-up, a
+    password-reset or find-my-organisation request. `bucket` names the limit and what the
+    key is (e.g. "signup:ip"); `key` is the IP or the address (a digest for addresses)."""
+
+    bucket = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["bucket", "key", "at"], name="rateevent_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}:{self.key}"

@@ -6,15 +6,18 @@ environment (saas/settings/environment.py); each concern has its own module:
 - stats.py: the usage-stats collector;
 - security.py: hosts, cookies, passwords, sign-in throttling, metrics access;
 - logging.py: log format and context;
-- jobs.py: Celery, Redis and the beat schedule.
+- jobs.py: Celery, Redis and the beat schedule;
+- mail.py: SMTP (EMAIL_URL), mail links' lifetimes, sign-up and account-mail throttles.
 
-dev.py and test.py also read the embedded cluster's .data/db.env; production.py never does.
+dev.py and test.py also read the embedded services' .data/db.env, redis.env and mail.env;
+production.py never does.
 """
 
 from .databases import *  # noqa: F403
 from .environment import BASE_DIR, env
 from .jobs import *  # noqa: F403
 from .logging import *  # noqa: F403
+from .mail import *  # noqa: F403
 from .security import *  # noqa: F403
 from .stats import *  # noqa: F403
 from .tenancy import *  # noqa: F403

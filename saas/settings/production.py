@@ -13,6 +13,10 @@ if not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set in production (docs/operations.md).")
 if not (env.str("REDIS_URL", default="") or env.str("CELERY_BROKER_URL", default="")):
     raise ImproperlyConfigured("REDIS_URL (the job broker) must be set in production (docs/jobs.md).")
+if not env.str("EMAIL_URL", default=""):
+    raise ImproperlyConfigured(
+        "EMAIL_URL (SMTP for password resets and invitations) must be set in production (docs/accounts.md)."
+    )
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")

@@ -14,9 +14,17 @@ TENANT_LIMIT_SET_CALLS = True
 # New tenants are copies of this migrated schema (tenants/template.py); no tenant can be named
 # so, since slugs have no underscores.
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
-# Host -> tenant routing table kept in each process (tenants/routing.py). A change made in
-# another process is seen within TENANT_CACHE_TTL_S; in the same process at once.
-TENANT_CACHE_TTL_S = env.float("TENANT_CACHE_TTL_S", default=5.0)
+# Host -> tenant routing table kept in each process (tenants/routing.py). Each process checks
+# the routing version at most every TENANT_ROUTES_CHECK_S (and before answering an unknown
+# host 404, rate-limited), so a change made in any process is enforced everywhere within 1 s
+# with the default; in the same process at once. The whole table is also reloaded when older
+# than TENANT_CACHE_TTL_S, a backstop.
+TENANT_ROUTES_CHECK_S = env.float("TENANT_ROUTES_CHECK_S", default=0.5)
+TENANT_CACHE_TTL_S = env.float("TENANT_CACHE_TTL_S", default=60.0)
+# A deleted organisation is purged (schema dropped, usage data deleted) this many days after
+# its deletion; staff can restore it until then. Old hosts kept after a change of subdomain
+# redirect for as long. The tests use 0.
+TENANT_DELETION_GRACE_DAYS = env.float("TENANT_DELETION_GRACE_DAYS", default=30.0)
 # Optional shared copy of the routing table (e.g. redis://host:6379/1), so refreshes come
 # from the cache and not from the database; empty keeps it in process memory only.
 TENANT_CACHE_URL = env.str("TENANT_CACHE_URL", default="")
@@ -33,6 +41,14 @@ RESERVED_SLUGS = frozenset(
         "ns1", "ns2", "help", "support", "status", "docs", "blog", "billing", "login",
         "signup", "account", "accounts", "dashboard", "stats", "metrics", "healthz",
         "test", "staging", "dev", "internal", "template", "root", "system", "information_schema",
+        # Infrastructure names: mail clients, certificates and people expect these to be ours.
+        "autodiscover", "autoconfig", "webmail", "imap", "pop", "pop3", "mx", "email", "cdn",
+        "assets", "sso", "auth", "oauth", "id", "identity", "portal", "console", "ns", "dns",
+        "vpn", "git", "status-page", "statuspage", "security", "abuse", "postmaster",
+        "hostmaster", "webmaster", "noreply", "no-reply", "taskhive", "signin", "logout",
+        "register", "invite", "verify", "reset", "password", "billing-portal", "payments",
+        "pay", "shop", "store", "beta", "preview", "demo", "sandbox", "prod", "production",
+        "stage", "qa", "uat", "localhost", "mta-sts", "wpad", "isatap", "lyncdiscover", "sip",
     }
 )  # fmt: skip
 
@@ -53,6 +69,7 @@ SHARED_APPS = [
     "ninja",
     "accounts",
     "accounts.throttle",
+    "accounts.platform",
     "usage_stats",
 ]
 # Auth and sessions live at the same level (django-tenants' security note): a

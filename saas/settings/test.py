@@ -13,6 +13,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Every test client and live server is 127.0.0.1: a per-IP lock would couple unrelated
 # tests. The per-person limit stays; tests/security/test_throttle.py covers the IP limit.
 LOGIN_THROTTLE_IP_FAILURES = 1_000_000
+# Deleted organisations may be purged at once (tests/tenants/test_grace.py).
+TENANT_DELETION_GRACE_DAYS = env.float("TENANT_DELETION_GRACE_DAYS", default=0.0)
+# The same for the per-IP limits of sign-ups and account mails; tests/accounts/test_signup.py
+# and test_password_reset.py set them low to test them.
+SIGNUP_THROTTLE_PER_IP = 1_000_000
+ACCOUNT_MAIL_THROTTLE_PER_IP = 1_000_000
 # Keep `request.tenant`-dependent static lookups simple in tests.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

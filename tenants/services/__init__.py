@@ -2,16 +2,20 @@
 changes or removes a tenant or a domain.
 
 - provisioning.py: `tenant_provision`, `tenants_bulk_create`, `public_tenant_ensure`;
-- lifecycle.py: `tenant_suspend`, `tenant_reactivate`, `tenant_rename`, `tenant_export`,
-  `tenant_delete`;
+- lifecycle.py: `tenant_suspend`, `tenant_reactivate`, `tenant_rename`, `tenant_export`;
+- deletion.py: `tenant_delete` (with a grace period), `tenant_restore`, `tenant_purge`,
+  `tenants_purge_due`;
+- subdomain.py: `tenant_subdomain_change`, `domains_redirect_expired_remove`;
+- imports.py: `tenant_import`;
 - domains.py: `domain_add`, `domain_set_primary`, `domain_remove`.
 """
 
+from .deletion import tenant_delete, tenant_purge, tenant_restore, tenants_purge_due
 from .domains import domain_add, domain_normalize, domain_remove, domain_set_primary, domain_validate
+from .imports import tenant_import
 from .lifecycle import (
     EXPORT_EXCLUDE,
     EXPORT_FORMATS,
-    tenant_delete,
     tenant_export,
     tenant_reactivate,
     tenant_rename,
@@ -28,6 +32,7 @@ from .provisioning import (
     tenant_slug_validate,
     tenants_bulk_create,
 )
+from .subdomain import domains_redirect_expired_remove, tenant_subdomain_change
 
 __all__ = [
     "EXPORT_EXCLUDE",
@@ -41,14 +46,20 @@ __all__ = [
     "domain_remove",
     "domain_set_primary",
     "domain_validate",
+    "domains_redirect_expired_remove",
     "public_tenant_ensure",
     "tenant_delete",
     "tenant_export",
     "tenant_host",
+    "tenant_import",
     "tenant_provision",
+    "tenant_purge",
     "tenant_reactivate",
     "tenant_rename",
+    "tenant_restore",
     "tenant_slug_validate",
+    "tenant_subdomain_change",
     "tenant_suspend",
     "tenants_bulk_create",
+    "tenants_purge_due",
 ]

@@ -1,4 +1,6 @@
-"""The tenant lifecycle: suspend, reactivate, rename, export, delete; each with an audit record."""
+"""The tenant lifecycle: suspend, reactivate, rename, export; each with an audit record.
+
+Deletion (with its grace period) is in deletion.py, a change of subdomain in subdomain.py."""
 
 import datetime as dt
 import os
@@ -10,18 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from audit.actions import AuditAction
 from audit.actors import Actor
 from audit.services import audit_record
-from usage_stats.services import usage_stats_tenant_purge
 
-from ..models import Client, Domain
+from ..models import Client
 
-# --- Lifecycle: suspend, reactivate, export, delete ----------------------------------------
+# --- Lifecycle: suspend, reactivate, rename, export ------------------------------------------
 
 EXPORT_FORMATS = ("json", "sql")
 # Not exported: sessions are live credentials; content types and permissions are rebuilt
@@ -162,29 +163,3 @@ def _schema_dump_sql(*, schema_name: str, path: Path) -> None:
     if done.returncode != 0:
         detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise ValidationError(f"pg_dump failed: {detail}")
-
-
-def tenant_delete(*, actor: Actor, tenant: Client, confirm_slug: str, purge_stats: bool = False) -> None:
-    """Drop the tenant's schema and delete it with its domains, all or nothing.
-
-    `confirm_slug` must be the tenant's slug, typed by the person deleting it. Usage stats
-    are kept (they name the tenant, not its data) unless `purge_stats`. Audit records are
-    kept too: their tenant becomes NULL and `tenant_schema` still names it.
-    """
-    _not_public(tenant, "deleted")
-    if (confirm_slug or "").strip() != tenant.slug:
-        raise ValidationError(f"Type the slug {tenant.slug!r} to confirm the deletion.", code="confirm")
-    tenant_id = tenant.uuid
-    with transaction.atomic():
-        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
-        audit_record(
-            action=AuditAction.TENANT_DELETED,
-            actor=actor,
-            tenant=tenant,
-            target=tenant,
-            changes={"name": tenant.name, "purge_stats": purge_stats},
-        )
-        Domain.objects.filter(tenant=tenant).delete()
-        tenant.delete(force_drop=True)  # DROP SCHEMA ... CASCADE, then the row
-    if purge_stats:
-        usage_stats_tenant_purge(tenant_id=tenant_id)

@@ -4,16 +4,19 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 import usage_stats
+from accounts.directory import account_index_add
 from audit.actions import ActorKind, AuditAction
 from audit.actors import Actor, actor_system
 from audit.services import audit_record
@@ -56,7 +59,13 @@ def tenant_slug_validate(slug: str) -> str:
         )
     if slug in settings.RESERVED_SLUGS:
         raise ValidationError("This subdomain is reserved.", code="reserved")
-    if Client.objects.filter(slug=slug).exists() or Client.objects.filter(schema_name=slug).exists():
+    # A schema keeps the name of the slug it was created with (subdomain.py), and an old
+    # subdomain redirects for a while after a change: both keep the slug taken.
+    if (
+        Client.objects.filter(slug=slug).exists()
+        or Client.objects.filter(schema_name=slug).exists()
+        or Domain.objects.filter(domain=tenant_host(slug), redirect_until__isnull=False).exists()
+    ):
         raise ValidationError("This subdomain is already taken.", code="taken")
     return slug
 
@@ -68,6 +77,7 @@ def tenant_provision(
     owner_email: str,
     owner_password: str | None,
     actor: Actor | None = None,
+    owner_verified: bool = False,
 ) -> ProvisionedTenant:
     """Create a tenant: its schema, its primary domain and its owner, all or nothing.
 
@@ -77,7 +87,10 @@ def tenant_provision(
     record names `actor`, or the new owner when None (a sign-up on the public site).
 
     Raises ValidationError (with a dict of field errors) on bad input; nothing is
-    created in that case.
+    created in that case. Concurrent calls for one slug are serialised by a transaction-level
+    advisory lock on the slug: the first creates the tenant, the others then see it and get
+    "already taken" (never an IntegrityError). `owner_verified` marks the owner's address as
+    verified (operators' commands); a sign-up verifies it by mail (accounts/verification.py).
     """
     errors: dict[str, list[str]] = {}
     try:
@@ -107,27 +120,53 @@ def tenant_provision(
     template_ensure()
     # Schema DDL is transactional in PostgreSQL: a failure anywhere below rolls
     # back the schema, the tenant row, the domain and the owner together.
-    with transaction.atomic():
-        tenant = Client(schema_name=slug, slug=slug, name=name)
-        tenant.save(verbosity=0)
-        domain = Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
-        with schema_context(tenant.schema_name):
-            owner = get_user_model().objects.create_user(
-                owner_email,
-                owner_password,
-                role="owner",
-                is_staff=True,
-                is_superuser=True,
+    try:
+        with transaction.atomic():
+            tenant, domain, owner = _tenant_create(
+                slug=slug,
+                name=name,
+                owner_email=owner_email,
+                owner_password=owner_password,
+                verified=owner_verified,
             )
-        audit_record(
-            action=AuditAction.TENANT_CREATED,
-            actor=actor or Actor(kind=ActorKind.OWNER, id=owner.pk, email=owner.email),
-            tenant=tenant,
-            target=tenant,
-            changes={"slug": slug, "name": name, "owner_email": owner_email},
-        )
-        transaction.on_commit(lambda: _provision_events_record(tenant_id=tenant.uuid, owner_id=owner.pk))
+            audit_record(
+                action=AuditAction.TENANT_CREATED,
+                actor=actor or Actor(kind=ActorKind.OWNER, id=owner.pk, email=owner.email),
+                tenant=tenant,
+                target=tenant,
+                changes={"slug": slug, "name": name, "owner_email": owner_email},
+            )
+            transaction.on_commit(lambda: _provision_events_record(tenant_id=tenant.uuid, owner_id=owner.pk))
+    except IntegrityError:
+        # A slug or host taken between the check and the insert by a path without the lock.
+        raise ValidationError({"slug": ["This subdomain is already taken."]}, code="taken") from None
     return ProvisionedTenant(tenant=tenant, domain=domain, owner_email=owner_email)
+
+
+def _tenant_create(
+    *, slug: str, name: str, owner_email: str, owner_password: str | None, verified: bool
+) -> tuple[Client, Domain, Any]:
+    """The rows and the schema of a new tenant, in the caller's transaction, under the slug's lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"taskhive.tenant-slug:{slug}"]
+        )
+    if Client.objects.filter(slug=slug).exists() or Client.objects.filter(schema_name=slug).exists():
+        raise ValidationError({"slug": ["This subdomain is already taken."]}, code="taken")
+    tenant = Client(schema_name=slug, slug=slug, name=name)
+    tenant.save(verbosity=0)
+    domain = Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
+    with schema_context(tenant.schema_name):
+        owner = get_user_model().objects.create_user(
+            owner_email,
+            owner_password,
+            role="owner",
+            is_staff=True,
+            is_superuser=True,
+            email_verified_at=timezone.now() if verified else None,
+        )
+    account_index_add(email=owner_email, schema_name=tenant.schema_name)
+    return tenant, domain, owner
 
 
 def _provision_events_record(*, tenant_id: uuid.UUID, owner_id: int) -> None:

@@ -1,6 +1,6 @@
 from django_tenants.utils import schema_context
 
-from accounts.models import User
+from accounts.models import Invitation, User
 from tasks_app.models import Task
 from tests.support.factories import make_person, make_task, unique
 from tests.support.tenants import PASSWORD
@@ -36,28 +36,36 @@ def test_owner_marks_task_done_in_admin_and_completed_at_follows(acme):
     assert task.status == "done" and task.completed_at is not None
 
 
-def test_owner_adds_a_person_in_admin(acme):
-    email = f"{unique('admin-added')}@acme.example"
-    response = acme.login().post(
-        "/admin/accounts/user/add/",
-        {
-            "email": email.upper(),
-            "full_name": "Added",
-            "role": "member",
-            "password1": "a-fine-long-passphrase-1",
-            "password2": "a-fine-long-passphrase-1",
-        },
+def test_owner_invites_in_admin_and_sets_no_password(acme):
+    client = acme.login()
+    # People join by invitation: the admin offers no form that sets someone's password.
+    assert client.get("/admin/accounts/user/add/").status_code == 403
+    email = f"{unique('admin-invited')}@acme.example"
+    response = client.post(
+        "/admin/accounts/invitation/add/", {"email": email.upper(), "full_name": "Added", "role": "member"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content.decode()[:2000]
     with schema_context("acme"):
-        person = User.objects.get(email=email)
-    assert person.role == "member" and not person.is_staff
+        invitation = Invitation.objects.get(email=email)
+        assert not User.objects.filter(email=email).exists()
+    assert invitation.role == "member" and invitation.is_open
+    assert client.get("/admin/login/").status_code in (200, 302)
+
+
+def test_owners_cannot_set_a_members_password_in_admin(acme, acme_member):
+    client = acme.login()
+    url = f"/admin/accounts/user/{acme_member.pk}/password/"
+    assert client.get(url).status_code == 403
     assert (
-        acme.client()
-        .post("/accounts/login/", {"username": email, "password": "a-fine-long-passphrase-1"})
-        .status_code
-        == 302
+        client.post(url, {"password1": "owner-chosen-pass-1", "password2": "owner-chosen-pass-1"}).status_code
+        == 403
     )
+
+
+def test_the_admin_sign_in_links_to_the_password_reset(acme):
+    page = acme.client().get("/admin/login/").content.decode()
+    assert 'href="/admin/password_reset/"' in page
+    assert acme.client().get("/admin/password_reset/")["Location"] == "/accounts/password/reset/"
 
 
 def test_owner_cannot_demote_or_delete_themselves_in_admin(acme):

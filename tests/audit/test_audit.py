@@ -15,9 +15,11 @@ from audit.models import AuditRecord
 from audit.services import audit_record
 from tenants.models import Client, Domain
 from tenants.services import domain_add, tenant_delete, tenant_provision, tenant_suspend
+from tenants.tasks import tenants_purge_grace_ended
 from tests.conftest import PASSWORD
 from tests.support.factories import unique
 from tests.support.tenants import run_export_job
+from tests.support.usage_events import with_stats_database
 
 
 def _provision(prefix: str) -> Client:
@@ -72,20 +74,30 @@ def test_staff_export_is_recorded(staff, staff_user, acme):
     assert record.actor_email == staff_user.email and record.changes["format"] == "json"
 
 
-def test_staff_delete_is_recorded_and_the_record_outlives_the_tenant(staff, staff_user, tenants):
+@with_stats_database
+def test_staff_delete_restore_and_purge_are_recorded_and_outlive_the_tenant(staff, staff_user, tenants):
     tenant = _provision("auditdoomed")
     assert _action(staff, "delete_tenant", tenant, confirm_slug="wrong").status_code == 400
     assert not AuditRecord.objects.filter(action="tenant.deleted", tenant_schema=tenant.slug).exists()
 
     assert _action(staff, "delete_tenant", tenant, confirm_slug=tenant.slug).status_code == 302
-    assert not schema_exists(tenant.schema_name) and not Client.objects.filter(pk=tenant.pk).exists()
     record = _latest("tenant.deleted", tenant.slug)
     assert record.actor_kind == "staff" and record.actor_email == staff_user.email
-    assert record.tenant_id is None and record.target_id == str(tenant.pk)
-    # Its earlier records stay too, named by schema.
-    assert AuditRecord.objects.filter(
-        action="tenant.created", tenant_schema=tenant.slug, tenant=None
-    ).exists()
+    assert record.tenant_uuid == tenant.uuid and "purge_due_at" in record.changes
+    assert _action(staff, "restore_tenants", tenant).status_code == 302
+    restored = _latest("tenant.restored", tenant.slug)
+    assert restored.actor_email == staff_user.email and restored.tenant_uuid == tenant.uuid
+
+    tenant = Client.objects.get(pk=tenant.pk)
+    tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=tenant.slug)
+    tenants_purge_grace_ended()  # the scheduled job; the tests' grace period is 0
+    assert not schema_exists(tenant.schema_name) and not Client.objects.filter(pk=tenant.pk).exists()
+    purged = _latest("tenant.purged", tenant.slug)
+    assert purged.actor_kind == "system" and purged.target_id == str(tenant.pk)
+    # Every record stays, keyed by the stable id, though the tenant row is gone.
+    assert set(
+        AuditRecord.objects.filter(tenant_uuid=tenant.uuid, tenant=None).values_list("action", flat=True)
+    ) == {"tenant.created", "tenant.deleted", "tenant.restored", "tenant.purged"}
 
 
 def test_staff_rename_is_recorded(staff, staff_user, acme):
@@ -220,6 +232,7 @@ def test_export_command_records_the_cli(acme, tmp_path):
     assert _is_cli(record) and record.changes == {"format": "json", "file": "acme.json"}
 
 
+@with_stats_database
 def test_delete_command_records_the_cli(tenants, db):
     tenant = _provision("clidoomed")
     with pytest.raises(CommandError):
@@ -227,7 +240,11 @@ def test_delete_command_records_the_cli(tenants, db):
     assert not AuditRecord.objects.filter(action="tenant.deleted", tenant_schema=tenant.slug).exists()
     call_command("tenant_delete", tenant.slug, "--confirm", tenant.slug)
     record = _latest("tenant.deleted", tenant.slug)
-    assert _is_cli(record) and record.tenant_id is None
+    assert _is_cli(record) and record.tenant_uuid == tenant.uuid
+    call_command("tenant_purge", tenant.slug, "--confirm", tenant.slug)
+    record = _latest("tenant.purged", tenant.slug)
+    # The tenant row is gone; its records still name it by its stable id.
+    assert _is_cli(record) and record.tenant_id is None and record.tenant_uuid == tenant.uuid
 
 
 def test_domain_command_records_each_change(acme):
@@ -277,13 +294,17 @@ def test_a_record_is_rolled_back_with_its_action(acme):
 
 
 def test_refused_actions_leave_no_record(acme):
+    # Tests of committed tenants leave committed records of their clean-up: count from here.
+    before = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0
     with pytest.raises(ValidationError):
         domain_add(actor=actor_system(), tenant=acme.tenant, domain="globex.localhost")
     with pytest.raises(ValidationError):
         tenant_delete(
             actor=actor_system(), tenant=Client.objects.get(schema_name="public"), confirm_slug="public"
         )
-    assert not AuditRecord.objects.filter(action__in=["domain.added", "tenant.deleted"]).exists()
+    assert not AuditRecord.objects.filter(
+        id__gt=before, action__in=["domain.added", "tenant.deleted"]
+    ).exists()
 
 
 def test_audit_record_in_a_tenant_schema_names_that_tenant(acme):

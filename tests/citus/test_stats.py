@@ -1,4 +1,4 @@
-"""The stats database on the cluster (migration usage_stats 0004): usage_event distributed by
+"""The stats database on the cluster (migration usage_stats 0005): usage_event distributed by
 tenant_id with the per-tenant rollups co-located, monthly partitions distributed with it,
 COPY ingest through the coordinator reaching the workers, a tenant's figures read from one
 shard. (tests/usage_stats runs against the same cluster in `make test-citus`: rollups,
@@ -18,8 +18,9 @@ from usage_stats.storage.partitions import month_start, partition_name, partitio
 pytestmark = [pytest.mark.citus, pytest.mark.django_db(databases=["default", "stats"])]
 
 PER_TENANT = ("usage_rollup_hourly", "usage_rollup_quarter", "usage_rollup_tenant_hourly",
-              "usage_rollup_tenant_quarter", "usage_rollup_user_month")  # fmt: skip
-LOCAL = ("usage_rollup_all_hourly", "usage_rollup_all_quarter", "usage_rollup_state")
+              "usage_rollup_tenant_quarter", "usage_rollup_user_month", "usage_rollup_daily",
+              "usage_rollup_tenant_daily")  # fmt: skip
+LOCAL = ("usage_rollup_all_hourly", "usage_rollup_all_quarter", "usage_rollup_all_daily", "usage_rollup_state")
 
 
 def _stats_rows(query: str, params: list | None = None) -> list[tuple]:

@@ -19,6 +19,7 @@ def _production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_HSTS_PRELOAD", "LOG_FORMAT")}
     env.update(DJANGO_SETTINGS_MODULE="saas.settings.production", SECRET_KEY=secrets.token_urlsafe(64))
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6380/0")  # checks and log lines need no broker
+    env.setdefault("EMAIL_URL", "smtp://127.0.0.1:2525")  # nor a mail server
     env.update(extra)
     return env
 
@@ -49,7 +50,7 @@ def test_production_refuses_to_start_without_a_real_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "EMAIL_URL"])
 def test_production_names_what_is_missing_in_one_line(missing):
     env = _production_env()
     env.pop(missing, None)
@@ -58,10 +59,15 @@ def test_production_names_what_is_missing_in_one_line(missing):
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == f"Configuration error: {missing} " + (
-        "must be set in production (docs/operations.md)."
-        if missing == "DATABASE_URL"
-        else "(the job broker) must be set in production (docs/jobs.md)."
+    assert (
+        result.stderr.strip()
+        == f"Configuration error: {missing} "
+        + {
+            "DATABASE_URL": "must be set in production (docs/operations.md).",
+            "REDIS_URL": "(the job broker) must be set in production (docs/jobs.md).",
+            "EMAIL_URL": "(SMTP for password resets and invitations) must be set in production "
+            "(docs/accounts.md).",
+        }[missing]
     )
     assert "Traceback" not in result.stderr
 

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from audit.actors import actor_system
 from tenants.models import Client
 from tenants.selectors import tenant_get
-from tenants.services import tenant_delete, tenant_provision
+from tenants.services import tenant_provision
 from tests.support.gunicorn import database_url
 from tests.support.gunicorn import gunicorn as ops_gunicorn
-from tests.support.tenants import PASSWORD
+from tests.support.tenants import PASSWORD, tenant_delete_now
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +49,7 @@ def committed_tenants(tenants, django_db_blocker) -> Iterator[Callable[[str], Cl
         for slug in made:
             tenant = tenant_get(slug=slug)
             if tenant is not None:
-                tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=slug)
+                tenant_delete_now(tenant)
 
 
 def subprocess_env(**overrides: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ from tenants.models import Client, Domain
 from tenants.selectors import tenant_get
 from tenants.services import domain_add, domain_remove, tenant_delete, tenant_provision
 from tests.support.tenants import PASSWORD, run_export_job
+from tests.support.usage_events import with_stats_database
 
 
 def _provision(slug: str) -> Client:
@@ -106,6 +107,7 @@ def test_export_rejects_missing_folder(acme, tmp_path):
 # --- delete ---------------------------------------------------------------------------------
 
 
+@with_stats_database
 def test_delete_needs_the_slug_typed(tenants, db, monkeypatch, capsys):
     tenant = _provision("doomed")
     Domain.objects.create(domain="tasks.doomed-corp.example", tenant=tenant, is_primary=False)
@@ -121,7 +123,19 @@ def test_delete_needs_the_slug_typed(tenants, db, monkeypatch, capsys):
 
     monkeypatch.setattr(builtins, "input", lambda prompt: "doomed")
     call_command("tenant_delete", "doomed")
-    assert "Deleted doomed: schema dropped, usage stats kept." in capsys.readouterr().out
+    assert "Deleted doomed: its hosts answer the suspended page; purged after" in capsys.readouterr().out
+    # Deleted, not gone: closed, data kept, slug reserved until the purge.
+    assert schema_exists("doomed") and Client.objects.get(slug="doomed").is_deleted
+    for host in ("doomed.localhost", "tasks.doomed-corp.example"):
+        page = HttpClient(HTTP_HOST=host).get("/")
+        assert page.status_code == 423 and b"This organisation is suspended" in page.content
+    with pytest.raises(ValidationError, match="already taken"):
+        _provision("doomed")
+
+    with pytest.raises(CommandError, match="Refusing to purge without --confirm doomed"):
+        call_command("tenant_purge", "doomed")
+    call_command("tenant_purge", "doomed", "--confirm", "doomed")
+    assert "Purged doomed: schema dropped, usage data deleted." in capsys.readouterr().out
     assert not schema_exists("doomed")
     assert not Client.objects.filter(slug="doomed").exists()
     assert not Domain.objects.filter(domain__in=["doomed.localhost", "tasks.doomed-corp.example"]).exists()
@@ -135,7 +149,7 @@ def test_public_site_cannot_be_deleted_or_suspended(tenants, db):
     assert schema_exists("public")
 
 
-def test_delete_keeps_usage_stats_unless_purged(committed_tenants, django_db_blocker):
+def test_delete_keeps_usage_stats_and_the_purge_deletes_them(committed_tenants, django_db_blocker):
     kept, purged = committed_tenants("keepstats"), committed_tenants("purgestats")
 
     def events(tenant: Client) -> int:
@@ -151,8 +165,9 @@ def test_delete_keeps_usage_stats_unless_purged(committed_tenants, django_db_blo
         assert events(kept) >= 3 and events(purged) >= 3
 
         call_command("tenant_delete", kept.slug, "--confirm", kept.slug)
-        call_command("tenant_delete", purged.slug, "--confirm", purged.slug, "--purge-stats")
-        assert not schema_exists(kept.schema_name) and not schema_exists(purged.schema_name)
+        call_command("tenant_delete", purged.slug, "--confirm", purged.slug)
+        call_command("tenant_purge", purged.slug, "--confirm", purged.slug)
+        assert schema_exists(kept.schema_name) and not schema_exists(purged.schema_name)
         assert events(kept) >= 3
         assert events(purged) == 0
 
@@ -211,7 +226,12 @@ def test_admin_deletes_only_after_the_slug_is_typed(staff, tenants, db):
 
     done = _action(staff, "delete_tenant", tenant, confirm_slug="admindoomed")
     assert done.status_code == 302
-    assert not schema_exists("admindoomed") and not Client.objects.filter(slug="admindoomed").exists()
+    assert schema_exists("admindoomed") and Client.objects.get(slug="admindoomed").is_deleted
+    assert HttpClient(HTTP_HOST="admindoomed.localhost").get("/accounts/login/").status_code == 423
+
+    assert _action(staff, "restore_tenants", tenant).status_code == 302
+    assert not Client.objects.get(slug="admindoomed").is_deleted
+    assert HttpClient(HTTP_HOST="admindoomed.localhost").get("/accounts/login/").status_code == 200
 
 
 def test_admin_offers_no_plain_delete(staff, acme):

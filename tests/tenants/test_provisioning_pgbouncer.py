@@ -10,10 +10,9 @@ import pytest
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from audit.actors import actor_system
 from tenants.models import Client
-from tenants.services import tenant_delete
 from tests.support.gunicorn import ROOT
+from tests.support.tenants import tenant_delete_now
 
 pytestmark = pytest.mark.pgbouncer
 
@@ -40,4 +39,4 @@ def test_provision_tenant_through_pgbouncer(pgbouncer, tenants, django_db_blocke
             with schema_context("acme"):
                 assert not User.objects.filter(email=f"owner@{slug}.example").exists()
         finally:
-            tenant_delete(actor=actor_system(), tenant=tenant, confirm_slug=slug)
+            tenant_delete_now(tenant)

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
@@ -93,6 +94,10 @@ def _known_events() -> list[Ev]:
     events.append(
         Ev("globex", _at(6), event="ai.summary", route="ai_summary", method=None, status=None, tokens=99999)
     )
+    events.append(Ev("acme", _at(8), event="user.signed_up", route=None, method=None, status=None,
+                     latency_ms=None, user_id=6))  # fmt: skip
+    events.append(Ev("globex", _at(9), event="user.signed_up", route=None, method=None, status=None,
+                     latency_ms=None, user_id=9))  # fmt: skip
     # Outside the range: must not count.
     events.append(Ev("acme", DAY - dt.timedelta(minutes=1), latency_ms=5))
     events.append(Ev("acme", _at(48), latency_ms=5))
@@ -177,9 +182,9 @@ def _expected_cards(events: list[Ev]) -> dict:
     total = aggregate(events, lambda e: "all")["all"]
     return {
         "requests": total.requests,
+        "api-calls": sum(e.event == "api.call" for e in events),
         "events": total.events,
         "errors": total.errors,
-        "tokens": total.tokens,
         "error-rate": round(100 * total.errors / total.events, 2),
         "active-users": len({(e.tenant, e.user_id) for e in events if e.user_id is not None}),
         "latencies": total.latencies,
@@ -188,7 +193,8 @@ def _expected_cards(events: list[Ev]) -> dict:
 
 def _assert_cards(page: _Page, events: list[Ev]) -> None:
     expected = _expected_cards(events)
-    for key in ("requests", "events", "errors", "tokens", "error-rate", "active-users"):
+    assert "tokens" not in page.cards  # the product has no feature that spends tokens
+    for key in ("requests", "api-calls", "events", "errors", "error-rate", "active-users"):
         assert _num(page.cards[key]) == expected[key], key
     assert_within_one_bucket(_num(page.cards["latency-p50"]), nearest_rank(expected["latencies"], 0.5))
     assert_within_one_bucket(_num(page.cards["latency-p95"]), nearest_rank(expected["latencies"], 0.95))
@@ -197,16 +203,16 @@ def _assert_cards(page: _Page, events: list[Ev]) -> None:
 def _assert_tables(page: _Page, events: list[Ev]) -> None:
     # Events by type.
     by_event = aggregate(events, lambda e: e.event)
-    rows = {row[0]: row[1:] for row in page.tables["events"][1:]}
+    rows = {row[1]: row[2:] for row in page.tables["events"][1:]}  # by technical name
     assert set(rows) == set(by_event)
     for name, agg in by_event.items():
-        count, errors, rate, tokens = rows[name]
-        assert (_num(count), _num(errors), _num(tokens)) == (agg.events, agg.errors, agg.tokens)
+        count, errors, rate = rows[name]
+        assert (_num(count), _num(errors)) == (agg.events, agg.errors)
         assert _num(rate) == round(100 * agg.errors / agg.events, 2)
     # Latency per route: counts, average and percentiles within one bucket.
     timed = [e for e in events if e.latency_ms is not None]
-    by_route = aggregate(timed, lambda e: e.route or "(none)")
-    rows = {row[0]: row[1:] for row in page.tables["routes"][1:]}
+    by_route = aggregate(timed, lambda e: e.route or "")
+    rows = {row[1]: row[2:] for row in page.tables["routes"][1:]}
     assert set(rows) == set(by_route)
     for route, agg in by_route.items():
         count, errors, _rate, avg, p50, p95, p99 = rows[route]
@@ -239,6 +245,55 @@ def test_owner_dashboard_equals_hand_computed_aggregates(acme, known):
         assert _num(row[4]) == len(users.get(row[0], ())), row
 
 
+# Each card of both dashboards as a count over the raw events of the period.
+RAW_CARDS = {
+    "requests": "count(*) FILTER (WHERE event IN ('request', 'api.call'))",
+    "api-calls": "count(*) FILTER (WHERE event = 'api.call')",
+    "events": "count(*)",
+    "errors": """count(*) FILTER (WHERE status >= 500 OR properties @> '{"failed": true}')""",
+    "error-rate": """round(100.0 * count(*) FILTER (WHERE status >= 500 OR properties @> '{"failed": true}')
+                     / count(*), 2)""",
+    "active-users": "count(DISTINCT (tenant_id, user_id)) FILTER (WHERE user_id IS NOT NULL)",
+    "signups": "count(*) FILTER (WHERE event = 'user.signed_up')",
+    "latency-p50": "percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms)",
+    "latency-p95": "percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms)",
+}
+
+
+def _raw_cards(tenant: str | None) -> dict[str, float]:
+    from .dash_support import tenant_id
+
+    scope = "" if tenant is None else "AND tenant_id = %(tenant_id)s"
+    columns = ", ".join(RAW_CARDS.values())
+    with connections["stats"].cursor() as cursor:  # the test's own: it sees the test's events
+        cursor.execute(
+            f"SELECT {columns} FROM usage_event"
+            f" WHERE occurred_at >= %(start)s AND occurred_at < %(end)s {scope}",
+            {"start": DAY, "end": _at(48), "tenant_id": tenant_id(tenant) if tenant else None},
+        )
+        return dict(zip(RAW_CARDS, (float(v) for v in cursor.fetchone()), strict=True))
+
+
+@pytest.mark.parametrize("who", ["owner", "staff"])
+def test_every_card_equals_a_count_of_the_raw_events(acme, known, staff_client, who):
+    """Not the hand-computed aggregate of the test's events: the raw table itself, so a card
+    that double counts or leaves events out cannot pass."""
+    client, url, tenant = (
+        (acme.login(), "/usage/", "acme") if who == "owner" else (staff_client, "/admin/usage/", None)
+    )
+    page = _page(client.get(url, RANGE))
+    raw = _raw_cards(tenant)
+    for card in ("requests", "api-calls", "events", "errors", "error-rate", "active-users", "signups"):
+        assert _num(page.cards[card]) == raw[card], card
+    for card in ("latency-p50", "latency-p95"):
+        assert_within_one_bucket(_num(page.cards[card]), raw[card])
+    others = {"tenants-created"} if who == "staff" else set()
+    assert set(page.cards) == set(RAW_CARDS) | others
+    if who == "staff":
+        created = Client.objects.real().filter(created_at__gte=DAY, created_at__lt=_at(48)).count()
+        assert _num(page.cards["tenants-created"]) == created
+
+
 def test_owner_dashboard_draws_charts_with_hover_titles(acme, known):
     html = acme.login().get("/usage/", RANGE).content.decode()
     assert html.count("<svg") >= 4
@@ -255,16 +310,15 @@ def test_staff_dashboard_equals_hand_computed_aggregates_across_tenants(tenants,
     tenants_table = {row[0]: row[1:] for row in page.tables["tenants"][1:]}
     for slug in ("acme", "globex"):
         agg = aggregate([e for e in known if e.tenant == slug], lambda e: "all")["all"]
-        requests, events, errors, _rate, tokens, _p95, users = tenants_table[slug]
-        assert (_num(requests), _num(events), _num(errors), _num(tokens)) == (
+        requests, events, errors, _rate, _avg, users = tenants_table[slug]
+        assert (_num(requests), _num(events), _num(errors)) == (
             agg.requests,
             agg.events,
             agg.errors,
-            agg.tokens,
         )
         assert _num(users) == len({e.user_id for e in known if e.tenant == slug and e.user_id})
     # Tenants are listed busiest first and link to their drill-down.
-    assert list(tenants_table)[:2] == ["globex", "acme"]  # 24 events, then 22
+    assert list(tenants_table)[:2] == ["globex", "acme"]  # 25 events, then 23
     assert 'href="/admin/usage/tenant/acme/?' in response.content.decode()
 
 
@@ -284,11 +338,11 @@ def test_signups_and_tenants_created_in_range(tenants, known, staff_client):
     assert not rollup_run(wait_s=30).blocked_by
     Client.objects.filter(schema_name="globex").update(created_at=_at(12))
     page = _page(staff_client.get("/admin/usage/", RANGE))
-    assert _num(page.cards["signups"]) == 1
+    assert _num(page.cards["signups"]) == 3  # one in each tenant's known events, and this one
     assert _num(page.cards["tenants-created"]) == 1
     assert [row[0] for row in page.tables["tenants_created"][1:]] == ["globex"]
     owner_page = _page(tenants["acme"].login().get("/usage/", RANGE))
-    assert _num(owner_page.cards["signups"]) == 1
+    assert _num(owner_page.cards["signups"]) == 2
     assert "tenants-created" not in owner_page.cards
 
 
@@ -475,3 +529,18 @@ def test_a_dashboard_read_never_rolls_up_and_says_how_fresh_it_is(acme, staff_cl
         _rollup_state("UPDATE usage_rollup_state SET updated_at = now() WHERE name = 'events'")
     assert "updated 2 h ago" in stale
     assert "not being refreshed" in stale
+
+
+def test_pages_say_when_their_figures_include_demo_data(acme, known, staff_client):
+    from usage_stats.demo.activity import demo_count_add
+
+    with connections["stats"].cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(events), 0) FROM usage_rollup_state WHERE name = 'demo'")
+        before = cursor.fetchone()[0]
+    if before == 0:
+        assert b"data-demo" not in acme.login().get("/usage/", RANGE).content
+    demo_count_add(events=1234)
+    for response in (acme.login().get("/usage/", RANGE), staff_client.get("/admin/usage/", RANGE)):
+        html = response.content.decode()
+        assert "data-demo" in html and "Demo data." in html
+        assert f"{before + 1234:,}" in html

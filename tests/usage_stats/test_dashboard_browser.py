@@ -88,13 +88,53 @@ def committed_usage(tenants):
     committed(lambda: rollup_run(wait_s=10))
 
 
-def _assert_charts(page) -> None:
-    assert page.locator("svg.chart").count() >= 3
-    assert page.locator("svg.chart rect.bar").count() > 10
-    assert page.locator("svg.chart circle.point").count() > 10
-    hover = page.locator("svg.chart rect.bar title").first.text_content()
+# The smallest chart text on screen, in CSS pixels: font size times the drawing's scale.
+_SMALLEST_TEXT_PX = """() => {
+  let smallest = Infinity, shown = 0;
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const box = svg.getBoundingClientRect();
+    if (!box.width) continue;  // the drawing for the other screen width
+    shown += 1;
+    const scale = box.width / svg.viewBox.baseVal.width;
+    for (const text of svg.querySelectorAll('text')) {
+      smallest = Math.min(smallest, parseFloat(getComputedStyle(text).fontSize) * scale);
+    }
+  }
+  return [smallest, shown];
+}"""
+
+
+def _assert_charts(page, drawing: str = "wide") -> None:
+    charts = f"svg.chart-{drawing}"
+    assert page.locator(charts).count() >= 3
+    assert page.locator(f"{charts} rect.bar").count() > 10
+    assert page.locator(f"{charts} circle.point").count() > 10
+    hover = page.locator(f"{charts} rect.bar title").first.text_content()
     assert "requests" in hover
     assert page.locator("[data-card=requests]").inner_text() not in ("0", "")
+    # Errors are marked where they can be seen, with their count on hover.
+    marker = page.locator(f"{charts} polygon.error-marker").first
+    assert marker.is_visible()
+    assert "errors" in marker.locator("title").text_content()
+    # Axes say their unit; latency is in milliseconds; route names are for people, the
+    # technical name on hover.
+    texts = page.locator(f"{charts} text.axis-label").all_text_contents()
+    assert any("requests per" in text for text in texts)
+    assert "latency (ms)" in texts
+    names = page.locator(f"{charts} text.category").evaluate_all(
+        "texts => texts.map(t => [t.lastChild.textContent, t.querySelector('title').textContent])"
+    )
+    assert ["Task page", "Task page (task_detail)"] in names
+    smallest, shown = page.evaluate(_SMALLEST_TEXT_PX)
+    assert shown >= 3, "one drawing of each chart is on screen"
+    assert smallest >= 10.5, f"chart text of {smallest:.1f} px"
+
+
+def _assert_whole_number_ticks(page, drawing: str) -> None:
+    """Counts of people are whole numbers: no 0.5 person on the active users chart."""
+    chart = page.locator("figure.usage-chart", has_text="Active users").locator(f"svg.chart-{drawing}")
+    ticks = [t for t in chart.locator("text.tick").all_text_contents() if t[:1].isdigit() and ":" not in t]
+    assert ticks and all(t.isdigit() for t in ticks), ticks
 
 
 def test_staff_and_tenant_dashboards_draw_charts(browser, tenants, committed_usage, staff_email):
@@ -104,6 +144,7 @@ def test_staff_and_tenant_dashboards_draw_charts(browser, tenants, committed_usa
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(15_000)
+        SHOTS = SCREENSHOTS
 
         page.goto(f"{base}/admin/login/?next=/admin/")
         page.fill("#id_username", staff_email)
@@ -115,12 +156,16 @@ def test_staff_and_tenant_dashboards_draw_charts(browser, tenants, committed_usa
         page.goto(f"{base}/admin/usage/?{QUERY}")
         _assert_charts(page)
         assert page.locator("table[data-table=tenants] th[scope=row]", has_text="acme").count() == 1
-        page.screenshot(path=str(SCREENSHOTS / "staff-dashboard.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "staff-dashboard-1280.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        _assert_charts(page, "narrow")
+        page.screenshot(path=str(SHOTS / "staff-dashboard-390.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 1000})
 
         page.locator("table[data-table=tenants] a", has_text="acme").click()
         page.wait_for_url(re.compile(r".*/admin/usage/tenant/acme/\?.*tz=Europe%2FBerlin.*"))
         _assert_charts(page)
-        page.screenshot(path=str(SCREENSHOTS / "staff-drill-down-acme.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "staff-drill-down-acme-1280.png"), full_page=True)
         context.close()
 
         acme = tenants["acme"]
@@ -135,9 +180,12 @@ def test_staff_and_tenant_dashboards_draw_charts(browser, tenants, committed_usa
         page.click("button[type=submit]")
         page.wait_for_url(f"{tenant_base}/usage/?{QUERY}")
         _assert_charts(page)
+        _assert_whole_number_ticks(page, "wide")
         assert "globex" not in page.content()
-        page.screenshot(path=str(SCREENSHOTS / "tenant-dashboard-acme.png"), full_page=True)
-        # A phone-width screen still shows the charts (they scale with the page).
+        page.screenshot(path=str(SHOTS / "owner-dashboard-1280.png"), full_page=True)
+        # A phone: the narrow drawings, with text as readable as on a desktop.
         page.set_viewport_size({"width": 390, "height": 844})
-        page.screenshot(path=str(SCREENSHOTS / "tenant-dashboard-acme-phone.png"), full_page=True)
+        _assert_charts(page, "narrow")
+        _assert_whole_number_ticks(page, "narrow")
+        page.screenshot(path=str(SHOTS / "owner-dashboard-390.png"), full_page=True)
         context.close()

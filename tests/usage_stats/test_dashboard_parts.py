@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from usage_stats.dashboards import charts
+from usage_stats.dashboards import charts, labels
 from usage_stats.dashboards.periods import PeriodError, month_spans, period_resolve
 
 NOW = dt.datetime(2024, 3, 31, 10, 20, tzinfo=dt.UTC)  # Europe's spring DST change day
@@ -78,22 +78,56 @@ def test_month_spans_locate_the_hours_of_each_month():
     assert month_spans(end, end) == []
 
 
+def _drawings(svg: str) -> dict[str, str]:
+    """The wide and the narrow drawing of one chart."""
+    parts = re.findall(r'<svg class="chart chart-(\w+)".*?</svg>', svg, re.S)
+    found = dict(zip(parts, re.findall(r'<svg class="chart chart-\w+".*?</svg>', svg, re.S), strict=True))
+    assert set(found) == {"wide", "narrow"}
+    return found
+
+
+def _ticks(svg: str) -> list[str]:
+    return re.findall(r'class="tick"[^>]*>([^<]*)</text>', svg)
+
+
 def test_bar_chart_has_axes_labels_and_a_hover_title_per_bar():
     svg = charts.bar_chart(
         title="Requests <per> hour",
         labels=["a", "b", "c"],
         values=[5, 0, 12],
-        y_label="requests",
+        y_label="requests per hour",
         hover=lambda i: f"bucket {i} & more",
         overlay=[1, 0, 2],
         name="requests",
         overlay_name="errors",
     )
-    assert svg.count('<rect class="bar"') == 3
-    assert svg.count('<circle class="point"') == 2  # zero errors draw no dot
-    assert "<title>bucket 2 &amp; more</title>" in svg
-    assert "Requests &lt;per&gt; hour" in svg
-    assert re.search(r'class="tick"[^>]*>12.5</text>', svg)  # a round axis maximum at or above 12
+    for drawing in _drawings(svg).values():
+        assert drawing.count('<rect class="bar"') == 3
+        assert drawing.count('<polygon class="error-marker"') == 2  # zero errors draw no marker
+        assert "<title>bucket 2 &amp; more</title>" in drawing
+        assert "Requests &lt;per&gt; hour" in drawing
+        assert ">requests per hour</text>" in drawing  # the axis says what it counts
+        assert "15" in _ticks(drawing)  # a round axis maximum at or above 12, whole numbers only
+        assert all("." not in tick for tick in _ticks(drawing) if tick[:1].isdigit())
+
+
+def test_error_markers_sit_above_their_bars_however_few_the_errors():
+    svg = charts.bar_chart(
+        title="t", labels=["a", "b"], values=[1000, 800], y_label="requests", hover=str, overlay=[1, 0]
+    )
+    wide = _drawings(svg)["wide"]
+    bar_top = float(re.search(r'<rect class="bar"[^>]*? y="([\d.]+)"', wide).group(1))
+    marker = re.search(r'<polygon class="error-marker" points="([^"]+)"', wide).group(1)
+    tip_y = max(float(point.split(",")[1]) for point in marker.split())
+    assert tip_y <= bar_top  # on top of the bar, not on the zero line under it
+
+
+def test_count_axes_never_have_fractional_ticks():
+    svg = charts.line_chart(
+        title="t", labels=["x", "y"], series={"people": [1, 3]}, y_label="n", unit="people"
+    )
+    for drawing in _drawings(svg).values():
+        assert [t for t in _ticks(drawing) if t[:1].isdigit()] == ["0", "1", "2", "3"]
 
 
 def test_line_chart_escapes_series_names():
@@ -101,13 +135,30 @@ def test_line_chart_escapes_series_names():
         title="t", labels=["x", "y"], series={"<b>acme</b>": [1, 2]}, y_label="n", unit="requests"
     )
     assert "<b>" not in svg
-    assert svg.count("<polyline") == 1
+    assert svg.count("<polyline") == 2  # wide and narrow
     assert "&lt;b&gt;acme&lt;/b&gt; · y · 2 requests" in svg
 
 
-def test_hbar_chart_skips_missing_values():
+def test_hbar_chart_skips_missing_values_and_names_its_unit_and_technical_names():
     svg = charts.hbar_chart(
-        title="t", categories=["a", "b"], series={"p50": [1.5, None]}, unit="ms", decimals=1
+        title="t",
+        categories=["Task list (GET)", "b"],
+        technical=["task_list GET", "b"],
+        series={"p50": [1.5, None]},
+        unit="ms",
+        decimals=1,
+        axis_label="latency (ms)",
     )
-    assert svg.count('<rect class="bar"') == 1
-    assert "a · p50 · 1.5 ms" in svg
+    for drawing in _drawings(svg).values():
+        assert drawing.count('<rect class="bar"') == 1
+        assert "Task list (GET) (task_list GET) · p50 · 1.5 ms" in drawing
+        assert "<title>Task list (GET) (task_list GET)</title>" in drawing  # hover on the name
+        assert ">latency (ms)</text>" in drawing
+
+
+def test_route_and_event_names_are_for_people():
+    assert labels.route_label("task_list GET") == "Task list (GET)"
+    assert labels.route_label("tasks.create POST") == "API: create a task (POST)"
+    assert labels.route_label("accounts:some_new_page GET") == "Some new page (GET)"
+    assert labels.route_label("") == "(no route)"
+    assert labels.event_label("api.call") == "API calls"

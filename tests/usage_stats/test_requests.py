@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 import usage_stats
-from accounts.models import User
+from accounts.invitations import invitation_token
+from accounts.models import Invitation, User
 from tasks_app.models import Task
 from tenants.services import tenant_provision
 from tests.usage_stats.dash_support import tenant_id
@@ -38,14 +39,14 @@ def test_requests_on_each_tenant_are_recorded_with_tenant_route_and_status(acme,
 
     acme_events = _request_events(stats_db, since, "acme")
     assert [(r, m, s) for r, m, s, _, _ in acme_events] == [
-        ("accounts:login", "GET", 200),
-        ("unresolved", "GET", 404),
-        ("task_list", "GET", 200),
+        ("accounts:login GET", "GET", 200),
+        ("unresolved GET", "GET", 404),
+        ("task_list GET", "GET", 200),
     ]
     assert acme_events[2][3] == owner.pk, "the signed-in user is recorded"
     assert all(latency > 0 for *_, latency in acme_events)
     globex_events = _request_events(stats_db, since, "globex")
-    assert [(r, m, s, u) for r, m, s, u, _ in globex_events] == [("task_list", "GET", 302, None)]
+    assert [(r, m, s, u) for r, m, s, u, _ in globex_events] == [("task_list GET", "GET", 302, None)]
 
 
 def test_base_domain_requests_are_recorded_as_public(tenants, stats_db):
@@ -55,8 +56,8 @@ def test_base_domain_requests_are_recorded_as_public(tenants, stats_db):
     assert client.post("/signup/", {"slug": "Bad Slug!"}).status_code == 400
     assert usage_stats.flush()
     assert [(r, m, s) for r, m, s, _, _ in _request_events(stats_db, since, "public")] == [
-        ("landing", "GET", 200),
-        ("signup", "POST", 400),
+        ("landing GET", "GET", 200),
+        ("signup POST", "POST", 400),
     ]
 
 
@@ -68,20 +69,61 @@ def test_unknown_hosts_are_not_recorded(tenants, stats_db):
     assert collector().snapshot()["queued_total"] == before
 
 
-def test_odd_methods_are_bucketed_and_api_calls_are_counted(acme, stats_db):
+def _events_since(stats_db, since: dt.datetime, tenant: str = "acme") -> list[tuple]:
+    return stats_db.rows(
+        "SELECT event, route, method, status FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
+        " AND event IN ('request', 'api.call') ORDER BY occurred_at, event",
+        [tenant_id(tenant), since],
+    )
+
+
+def test_odd_methods_are_bucketed(acme, stats_db):
     since = timezone.now()
     acme.client().generic("BREW", "/accounts/login/")
-    response = acme.client().get("/api/v1/tasks")
-    assert response.status_code in (401, 403, 404)
     assert usage_stats.flush()
-    events = stats_db.rows(
-        "SELECT event, method, status FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
-        " ORDER BY occurred_at, event",
-        [tenant_id("acme"), since],
+    assert _events_since(stats_db, since) == [("request", "accounts:login OTHER", "OTHER", 405)]
+
+
+def test_each_api_call_is_one_event_named_by_its_operation_and_method(acme, stats_db):
+    from accounts.services import api_token_create
+
+    with schema_context("acme"):
+        _token, raw = api_token_create(user=acme.owner(), name="usage-test")
+    api = acme.client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    since = timezone.now()
+    created = api.post("/api/v1/tasks", {"title": "from the API"}, content_type="application/json", **auth)
+    assert created.status_code == 201
+    task_id = created.json()["id"]
+    assert api.get("/api/v1/tasks", **auth).status_code == 200
+    assert api.get(f"/api/v1/tasks/{task_id}", **auth).status_code == 200
+    assert (
+        api.patch(
+            f"/api/v1/tasks/{task_id}", {"status": "done"}, content_type="application/json", **auth
+        ).status_code
+        == 200
     )
-    assert events[0][:2] == ("request", "OTHER")
-    assert ("api.call", "GET", response.status_code) in events
-    assert ("request", "GET", response.status_code) in events
+    assert api.delete(f"/api/v1/tasks/{task_id}", **auth).status_code == 204
+    assert api.get("/api/v1/tasks").status_code == 401
+    assert usage_stats.flush()
+    assert _events_since(stats_db, since) == [
+        ("api.call", "tasks.create POST", "POST", 201),
+        ("api.call", "tasks.list GET", "GET", 200),
+        ("api.call", "tasks.get GET", "GET", 200),
+        ("api.call", "tasks.update PATCH", "PATCH", 200),
+        ("api.call", "tasks.delete DELETE", "DELETE", 204),
+        ("api.call", "tasks.list GET", "GET", 401),
+    ]  # one event per call: nothing counted twice
+
+
+def test_static_files_the_favicon_and_health_probes_are_not_user_requests(acme, stats_db):
+    since = timezone.now()
+    client = acme.client()
+    for path in ("/static/usage_stats/dashboard.css", "/favicon.ico", "/healthz", "/robots.txt"):
+        client.get(path)
+    assert client.get("/accounts/login/").status_code == 200
+    assert usage_stats.flush()
+    assert _events_since(stats_db, since) == [("request", "accounts:login GET", "GET", 200)]
 
 
 def test_task_create_and_complete_record_their_events(acme, stats_db, django_capture_on_commit_callbacks):
@@ -127,12 +169,17 @@ def test_sign_in_and_invite_record_their_events(acme, stats_db, django_capture_o
     response = client.post("/accounts/login/", {"username": acme.owner_email, "password": acme.password})
     assert response.status_code == 302
     email = f"invited-{uuid.uuid4().hex[:8]}@acme.example"
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/accounts/members/invite/",
-            {"email": email, "full_name": "", "role": "member", "password": "a-long-enough-passphrase-42"},
-        )
+    # Invited (the mail job is not run here: tests/accounts reads invitation mails), then accepted.
+    response = client.post("/accounts/members/invite/", {"email": email, "full_name": "", "role": "member"})
     assert response.status_code == 201
+    with schema_context("acme"):
+        token = invitation_token(Invitation.objects.get(email=email))
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = acme.client().post(
+            f"/accounts/invitation/{token}/",
+            {"password1": "a-long-enough-passphrase-42", "password2": "a-long-enough-passphrase-42"},
+        )
+    assert accepted.status_code == 302
     assert usage_stats.flush()
 
     with schema_context("acme"):
@@ -142,4 +189,6 @@ def test_sign_in_and_invite_record_their_events(acme, stats_db, django_capture_o
         " AND event LIKE 'user.%%' ORDER BY occurred_at",
         [tenant_id("acme"), since],
     )
-    assert events == [("user.signed_in", acme.owner().pk), ("user.signed_up", invited_id)]
+    # The invitee is signed in by accepting the invitation.
+    assert events[0] == ("user.signed_in", acme.owner().pk)
+    assert sorted(events[1:]) == [("user.signed_in", invited_id), ("user.signed_up", invited_id)]

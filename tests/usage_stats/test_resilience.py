@@ -42,7 +42,8 @@ def test_an_unreachable_stats_database_fails_no_request_and_loses_no_event(acme,
     assert usage_stats.flush(timeout_s=30)
     assert stats_db.count("tenant_id = %s", [marker]) == 30
     assert (
-        stats_db.count("event = 'request' AND route = 'accounts:login' AND occurred_at >= %s", [since]) == 30
+        stats_db.count("event = 'request' AND route = 'accounts:login GET' AND occurred_at >= %s", [since])
+        == 30
     )
     assert collector().snapshot()["dropped_total"] == dropped_before
 
@@ -129,7 +130,7 @@ def test_sigterm_during_a_burst_loses_no_event(acme, stats_db, tmp_path):
     ok = served.count(200)
     assert ok >= 60 and set(served) == {200}
     written = stats_db.count(
-        "tenant_id = %s AND event = 'request' AND route = 'accounts:login' AND occurred_at >= %s",
+        "tenant_id = %s AND event = 'request' AND route = 'accounts:login GET' AND occurred_at >= %s",
         [tenant_id("acme"), since],
     )
     # Every response the clients got was recorded and written before the worker exited

@@ -56,8 +56,16 @@ def quarter_of(moment: dt.datetime) -> dt.datetime:
     return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
+def day_of(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def _assert_rollups_match(events: list[Ev], tenants: list[str]) -> None:
-    for table, floor in (("usage_rollup_hourly", hour_of), ("usage_rollup_quarter", quarter_of)):
+    for table, floor in (
+        ("usage_rollup_hourly", hour_of),
+        ("usage_rollup_quarter", quarter_of),
+        ("usage_rollup_daily", day_of),
+    ):
         _assert_table_matches(events, tenants, table, floor)
     _assert_tenant_tables_match(events, tenants)
 
@@ -314,3 +322,37 @@ def test_commands_refuse_bad_input(tenants, command, args, message):
 
     with pytest.raises(CommandError, match=message):
         call_command(command, *args)
+
+
+def test_demo_activity_is_what_the_demo_people_would_produce_and_is_labelled(tenants):
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django_tenants.utils import schema_context
+
+    acme = tenant_id("acme")
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=3, hours=1)
+    out = StringIO()
+    call_command("stats_generate", "--days", "3", "--tenant", "acme", stdout=out)
+    assert "demo events of" in out.getvalue()
+    with schema_context("acme"):
+        people = set(get_user_model().objects.filter(is_active=True).values_list("pk", flat=True))
+    rows = _rows(
+        "SELECT user_id, event, route, tokens FROM usage_event WHERE tenant_id = %s AND occurred_at >= %s"
+        " AND user_id IS NOT NULL",
+        [acme, since],
+    )
+    assert rows
+    assert {user for user, *_ in rows} <= people, "only the tenant's own people"
+    assert all(tokens is None for *_, tokens in rows), "no feature of the product spends tokens"
+    events = {event for _, event, _, _ in rows}
+    assert {"request", "user.signed_in", "task.created"} <= events
+    demo_kinds = {"request", "api.call", "user.signed_in", "task.created", "task.completed"}
+    assert events <= demo_kinds | {"tenant.created", "user.signed_up", "task.updated", "task.deleted"}
+    # Numbers that fit a few people: at most ~6 visits of ~20 events per person and day.
+    per_person_day = len(rows) / len(people) / 4
+    assert per_person_day < 150
+    assert all(route is None or route.rsplit(" ", 1)[1] in ("GET", "POST", "PATCH") for *_, route, _ in rows)
+    (demo,) = _rows("SELECT events FROM usage_rollup_state WHERE name = 'demo'", [])[0]
+    assert demo >= int(out.getvalue().split()[1].replace(",", ""))  # "wrote N demo events ..."

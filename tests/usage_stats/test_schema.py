@@ -65,6 +65,9 @@ _ALL = {
 }
 ROLLUP_TYPES = {
     "usage_rollup_hourly": (rollup_sql.HOURLY_COLUMNS, _HOURLY),
+    "usage_rollup_daily": (rollup_sql.HOURLY_COLUMNS, _HOURLY),
+    "usage_rollup_tenant_daily": (rollup_sql.TENANT_HOURLY_COLUMNS, _TENANT),
+    "usage_rollup_all_daily": (rollup_sql.ALL_HOURLY_COLUMNS, _ALL),
     "usage_rollup_quarter": (rollup_sql.HOURLY_COLUMNS, _HOURLY),
     "usage_rollup_tenant_hourly": (rollup_sql.TENANT_HOURLY_COLUMNS, _TENANT),
     "usage_rollup_tenant_quarter": (rollup_sql.TENANT_HOURLY_COLUMNS, _TENANT),
@@ -90,6 +93,14 @@ PARAMS = {
     "tenants": ["00000000-0000-0000-0000-000000000001"],
     "split_hours": [NOW - dt.timedelta(hours=5)],
     "split_quarters": [NOW - dt.timedelta(hours=5), NOW - dt.timedelta(hours=5, minutes=-15)],
+    "day_edges": [NOW - dt.timedelta(days=1)],
+    "day_lo": NOW - dt.timedelta(days=1),
+    "day_hi": NOW,
+    **{
+        f"fix_{grain}s{suffix}": values
+        for grain in ("hour", "quarter")
+        for suffix, values in (("", [NOW - dt.timedelta(hours=5)]), ("_b", [1]), ("_s", [-1]))
+    },
     "limit": 5,
     "months": [dt.date(2026, 3, 1)],
     "firsts": [0],
@@ -192,11 +203,15 @@ EXPLAINED = [
         ],
     ),
     *[(f"rollups.ROLLUP_UPSERTS[{i}]", statement) for i, statement in enumerate(rollup_sql.ROLLUP_UPSERTS)],
-    *_statements(
-        dash_sql, [name for name in dir(dash_sql) if name.startswith("DASH_") and "SESSION" not in name]
-    ),
+    *[
+        (f"dashboards.{name}[{grain}]" if isinstance(statement, dict) else f"dashboards.{name}", one)
+        for name in dir(dash_sql)
+        if name.startswith("DASH_") and "SESSION" not in name
+        for statement in [getattr(dash_sql, name)]
+        for grain, one in (statement.items() if isinstance(statement, dict) else [(None, statement)])
+    ],
     *_statements(dash_sql, ["EXPORT_EVENTS"]),
-    *_statements(demo_sql, ["INSERT_EVENT", "EVENTS_EXIST"]),
+    *_statements(demo_sql, ["INSERT_EVENT", "EVENTS_EXIST", "DEMO_COUNT_ADD"]),
 ]
 
 

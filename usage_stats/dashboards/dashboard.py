@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from usage_stats.rollups.rollup import RollupState
+from usage_stats.rollups.sql import API_EVENT
 
 from . import panels, selectors
 from .panels import Axis, Card, Chart, Table
@@ -25,6 +26,7 @@ class Dashboard:
     tables: dict[str, Table]
     rollup: RollupState
     notes: list[str]
+    demo_events: int = 0  # made-up events in the stats database: the page says so
 
 
 def _group(
@@ -84,7 +86,12 @@ def dashboard_build(
         )
         extra_cards = []
     cards = (
-        panels.summary_cards(totals=totals, active_users=active_users, signups=panels.signups_count(events))
+        panels.summary_cards(
+            totals=totals,
+            active_users=active_users,
+            signups=panels.signups_count(events),
+            api_calls=panels.events_count(events, API_EVENT),
+        )
         + extra_cards
     )
     events_chart, events_table = panels.events_panel(events=events)
@@ -92,6 +99,7 @@ def dashboard_build(
     chart_list.extend(chart for chart in (events_chart, routes_chart) if chart is not None)
     tables.update(events=events_table, routes=routes_table, series=series_table)
     notes = ["Percentiles are estimated from latency histograms with buckets about 41 % wide."]
+    demo_events = selectors.usage_demo_events()
     return Dashboard(
         period=period,
         tenant_id=tenant_id,
@@ -101,4 +109,5 @@ def dashboard_build(
         tables=tables,
         rollup=selectors.usage_rollup_status(),
         notes=notes,
+        demo_events=demo_events,
     )

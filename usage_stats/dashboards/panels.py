@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString
 
-from . import charts
+from . import charts, labels
 from .charts import NO_VALUE
 from .periods import Period
 from .selectors import Figures, SeriesPoint
@@ -75,18 +75,25 @@ def signups_count(events: list[tuple[str, Figures]]) -> int:
     return sum(figures.events for name, figures in events if name == SIGNUP_EVENT)
 
 
-def summary_cards(*, totals: Figures, active_users: int, signups: int) -> list[Card]:
+def summary_cards(*, totals: Figures, active_users: int, signups: int, api_calls: int) -> list[Card]:
+    """Each card is one figure of the events in the period (tests/usage_stats compare every
+    card with a count of the raw events): requests are pages and API calls, one per HTTP
+    request; latency is theirs."""
     return [
         ("Requests", charts.number(totals.requests)),
+        ("API calls", charts.number(api_calls)),
         ("Events", charts.number(totals.events)),
         ("Errors", charts.number(totals.errors)),
         ("Error rate", NO_VALUE if totals.error_rate is None else f"{totals.error_rate * 100:.2f} %"),
-        ("Tokens", charts.number(totals.tokens)),
         ("Latency p50", _ms_text(totals.latency_percentile_ms(0.5))),
         ("Latency p95", _ms_text(totals.latency_percentile_ms(0.95))),
         ("Active users", charts.number(active_users)),
         ("Signups", charts.number(signups)),
     ]
+
+
+def events_count(events: list[tuple[str, Figures]], name: str) -> int:
+    return sum(figures.events for event, figures in events if event == name)
 
 
 def requests_panel(*, axis: Axis, series: list[SeriesPoint]) -> tuple[Chart, Table]:
@@ -101,7 +108,7 @@ def requests_panel(*, axis: Axis, series: list[SeriesPoint]) -> tuple[Chart, Tab
             values=[p.requests for p in series],
             overlay=[p.errors for p in series],
             name="requests",
-            overlay_name="errors (all events)",
+            overlay_name="has errors (count on hover)",
             y_label=f"requests per {per}",
             hover=lambda i: (
                 f"{labels[i]} · {charts.number(series[i].requests)} requests · "
@@ -132,8 +139,8 @@ def active_users_panel(*, axis: Axis, daily_users: list[int], series_table: Tabl
             labels=axis.labels,
             ticks=axis.ticks,
             series={"active users": daily_users},
-            y_label=f"users per {axis.per}",
-            unit="users",
+            y_label=f"people per {axis.per}",
+            unit="people",
         ),
     )
 
@@ -168,7 +175,7 @@ def tenants_panel(
     table = Table(
         "tenants",
         f"Top {TOP_TENANTS} tenants by events",
-        ["tenant", "requests", "events", "errors", "error rate %", "tokens", "avg ms", "active users"],
+        ["tenant", "requests", "events", "errors", "error rate %", "avg ms", "active users"],
     )
     for label, fig in top:
         name = label.text
@@ -179,7 +186,6 @@ def tenants_panel(
                 fig.events,
                 fig.errors,
                 _pct(fig.error_rate),
-                fig.tokens,
                 _ms(fig.latency_avg_ms),
                 users.get(name, 0),
             ]
@@ -197,33 +203,37 @@ def tenants_panel(
 
 
 def events_panel(*, events: list[tuple[str, Figures]]) -> tuple[Chart | None, Table]:
-    table = Table("events", "Events by type", ["event", "events", "errors", "error rate %", "tokens"])
+    table = Table("events", "Events by type", ["event", "name", "events", "errors", "error rate %"])
     for name, fig in events:
-        table.rows.append([name, fig.events, fig.errors, _pct(fig.error_rate), fig.tokens])
+        table.rows.append([labels.event_label(name), name, fig.events, fig.errors, _pct(fig.error_rate)])
     if not events:
         return None, table
     chart = (
         "Events by type",
         charts.hbar_chart(
             title="Events by type",
-            categories=[name for name, _ in events],
+            categories=[labels.event_label(name) for name, _ in events],
+            technical=[name for name, _ in events],
             series={"events": [fig.events for _, fig in events]},
             unit="events",
+            axis_label="events",
         ),
     )
     return chart, table
 
 
 def routes_panel(*, routes: list[tuple[str, Figures]]) -> tuple[Chart | None, Table]:
+    """Latency per route: one timed event per request, so `requests` counts each once."""
     table = Table(
         "routes",
         "Latency per route",
-        ["route", "timed events", "errors", "error rate %", "avg ms", "p50 ms", "p95 ms", "p99 ms"],
+        ["route", "name", "requests", "errors", "error rate %", "avg ms", "p50 ms", "p95 ms", "p99 ms"],
     )
     for name, fig in routes:
         table.rows.append(
             [
-                name or "(none)",
+                labels.route_label(name),
+                name,
                 fig.latency_count,
                 fig.errors,
                 _pct(fig.error_rate),
@@ -239,14 +249,16 @@ def routes_panel(*, routes: list[tuple[str, Figures]]) -> tuple[Chart | None, Ta
     chart = (
         "Latency per route (p50, p95)",
         charts.hbar_chart(
-            title="Latency per route, p50 and p95 (ms)",
-            categories=[name or "(none)" for name, _ in shown],
+            title="Latency per route, p50 and p95, in milliseconds",
+            categories=[labels.route_label(name) for name, _ in shown],
+            technical=[name or "no route" for name, _ in shown],
             series={
                 "p50": [fig.latency_percentile_ms(0.5) for _, fig in shown],
                 "p95": [fig.latency_percentile_ms(0.95) for _, fig in shown],
             },
             unit="ms",
             decimals=1,
+            axis_label="latency (ms)",
         ),
     )
     return chart, table

@@ -10,6 +10,7 @@ MIN_DATE to MAX_DATE: nothing is recorded outside them, and beyond them some zon
 offsets (local mean time) are not whole quarter-hours.
 """
 
+import bisect
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
@@ -51,6 +52,43 @@ class Period:
     @property
     def tz_name(self) -> str:
         return self.tz.key
+
+    def read_params(self) -> dict[str, list[dt.datetime] | list[int] | dt.datetime]:
+        """The parameters of the dashboards' signed reads (dashboards/sql.py), for this
+        period's plan (`bucket`: per hour, or per day)."""
+        edges = list(self.edges)
+        params: dict[str, list[dt.datetime] | list[int] | dt.datetime] = {
+            "start": self.start,
+            "end": self.end,
+            "edges": edges,
+            "split_hours": self.split_hours,
+        }
+        fix: dict[str, list[tuple[dt.datetime, int, int]]] = {"hour": [], "quarter": []}
+        if self.bucket == "hour":
+            for quarter in self.split_quarters:
+                fix["quarter"].append((quarter, bisect.bisect_right(edges, quarter), 1))
+            params.update(day_edges=[], day_lo=self.start, day_hi=self.start)
+        else:
+            bounds = [*edges, self.end]
+            days = _utc_midnights(bounds)
+            params.update(day_edges=days[:-1], day_lo=days[0], day_hi=days[-1])
+            last = len(edges)  # buckets are numbered 1..last (width_bucket)
+            for j, (edge, midnight) in enumerate(zip(bounds, days, strict=True)):
+                # Rows between the UTC midnight and the local edge belong to the bucket before
+                # the edge (j) if the edge is later, else to the bucket after it (j + 1); the
+                # day rows put them in the other one.
+                later = edge > midnight
+                for moment, grain in _pieces(min(edge, midnight), max(edge, midnight)):
+                    if j >= 1:
+                        fix[grain].append((moment, j, 1 if later else -1))
+                    if j < last:
+                        fix[grain].append((moment, j + 1, -1 if later else 1))
+        for grain, rows in fix.items():
+            key = f"fix_{grain}s"
+            params[key] = [moment for moment, _, _ in rows]
+            params[f"{key}_b"] = [b for _, b, _ in rows]
+            params[f"{key}_s"] = [sign for _, _, sign in rows]
+        return params
 
     @property
     def split_hours(self) -> list[dt.datetime]:
@@ -102,6 +140,34 @@ def _floor_hour(moment: dt.datetime) -> dt.datetime:
 def _ceil_hour(moment: dt.datetime) -> dt.datetime:
     floor = _floor_hour(moment)
     return floor if floor == moment else floor + _HOUR
+
+
+def _utc_midnights(bounds: list[dt.datetime]) -> list[dt.datetime]:
+    """A UTC midnight for each bucket bound, strictly increasing: the nearest one (at most
+    12 hours away), or the next day when DST moved two bounds onto the same one."""
+    days: list[dt.datetime] = []
+    for bound in bounds:
+        floor = bound.replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = floor if bound - floor <= dt.timedelta(hours=12) else floor + dt.timedelta(days=1)
+        if days and midnight <= days[-1]:
+            midnight = days[-1] + dt.timedelta(days=1)
+        days.append(midnight)
+    return days
+
+
+def _pieces(lo: dt.datetime, hi: dt.datetime) -> list[tuple[dt.datetime, str]]:
+    """[lo, hi) as the fewest rollup rows: quarter-hours up to the first whole hour, whole
+    hours, then quarter-hours (lo and hi are on quarter-hours)."""
+    pieces: list[tuple[dt.datetime, str]] = []
+    moment = lo
+    while moment < hi:
+        if moment.minute == 0 and moment + _HOUR <= hi:
+            pieces.append((moment, "hour"))
+            moment += _HOUR
+        else:
+            pieces.append((moment, "quarter"))
+            moment += QUARTER
+    return pieces
 
 
 def day_start(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:

@@ -82,13 +82,7 @@ def _stats_cursor() -> Iterator[Any]:
 
 
 def _range(period: Period, tenant_id: uuid.UUID | None = None) -> dict:
-    params: dict[str, Any] = {
-        "start": period.start,
-        "end": period.end,
-        "edges": list(period.edges),
-        "split_hours": period.split_hours,
-        "split_quarters": period.split_quarters,
-    }
+    params: dict[str, Any] = period.read_params()
     if tenant_id is not None:
         params["tenant_id"] = tenant_id
     return params
@@ -138,7 +132,7 @@ class SeriesPoint:
 
 def usage_series(*, period: Period, tenant_id: uuid.UUID | None = None) -> list[SeriesPoint]:
     """Figures per chart bucket (every bucket, zeros included); their sum is the period's."""
-    statement = sql.DASH_SERIES_ALL if tenant_id is None else sql.DASH_SERIES_TENANT
+    statement = (sql.DASH_SERIES_ALL if tenant_id is None else sql.DASH_SERIES_TENANT)[period.bucket]
     with _stats_cursor() as cursor:
         cursor.execute(statement, _range(period, tenant_id))
         found = {int(bucket): _figures(*row) for bucket, *row in cursor.fetchall()}
@@ -175,7 +169,7 @@ class TenantSeries:
 
 def usage_series_by_tenant(*, period: Period) -> TenantSeries:
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_SERIES_BY_TENANT, _range(period))
+        cursor.execute(sql.DASH_SERIES_BY_TENANT[period.bucket], _range(period))
         rows = cursor.fetchall()
     per: dict[uuid.UUID, list[Figures]] = {}
     for tenant_id, bucket, *values in rows:
@@ -192,7 +186,9 @@ class EventRoute:
 
 def usage_event_routes(*, period: Period, tenant_id: uuid.UUID | None = None) -> list[EventRoute]:
     """Figures per (event, route): the events-by-type and latency-per-route tables."""
-    statement = sql.DASH_EVENT_ROUTES_ALL if tenant_id is None else sql.DASH_EVENT_ROUTES_TENANT
+    statement = (sql.DASH_EVENT_ROUTES_ALL if tenant_id is None else sql.DASH_EVENT_ROUTES_TENANT)[
+        period.bucket
+    ]
     with _stats_cursor() as cursor:
         cursor.execute(statement, _range(period, tenant_id))
         return [EventRoute(event, route, _figures(0, *row)) for event, route, *row in cursor.fetchall()]
@@ -237,6 +233,13 @@ def usage_active_users_series(*, period: Period, tenant_id: uuid.UUID) -> list[i
         cursor.execute(sql.DASH_ACTIVE_USERS_SERIES, {**params, "tenant_id": tenant_id})
         found = {int(bucket): int(count) for bucket, count in cursor.fetchall()}
     return [found.get(index + 1, 0) for index in range(len(period.edges))]
+
+
+def usage_demo_events() -> int:
+    """How many demo events (made up by `stats_generate`) the figures may include."""
+    with _stats_cursor() as cursor:
+        cursor.execute(sql.DASH_DEMO_EVENTS)
+        return int(cursor.fetchone()[0])
 
 
 def usage_rollup_status() -> RollupState:

@@ -2,103 +2,151 @@
 events of one tenant for the CSV export. Named statements composed with psycopg2.sql.
 
 Exact local days: a period and its chart buckets start on UTC quarter-hours (every offset
-in use is a multiple of 15 minutes, dashboards/periods.py). Each read takes the whole UTC
-hours from the *_hourly tables and, for the few hours a bucket edge falls inside (local
-midnight in UTC+05:45, say), the quarter-hours from the *_quarter tables instead:
-params `split_hours` (those hours, timestamptz[]) and `split_quarters` (their quarter-hours
-inside the period). In whole-hour zones both are empty and no quarter row is read.
+in use is a multiple of 15 minutes, dashboards/periods.py). Each read sums rollup rows
+with a sign `s` into chart bucket `b`, in one of two plans (periods.ReadPlan):
 
-Params: start, end (UTC, end exclusive); tenant_id where scoped; edges: the timestamptz
-lower bounds of the chart buckets (width_bucket numbers them from 1).
+- per hour (charts of up to 48 hours): the whole UTC hours from the *_hourly tables and,
+  for the few hours a bucket edge falls inside (UTC+05:45, say), their quarter-hours from
+  the *_quarter tables instead; every sign is +1.
+- per day: the UTC days from the *_daily tables, each in the bucket of the local day it
+  mostly overlaps, plus or minus the hours and quarter-hours between each local midnight
+  and the UTC midnight it was matched with (at most 12 hours, none in UTC): a local day
+  is UTC day D minus the hours it does not have plus those of its neighbours it has.
+  Every figure summed here is additive (counts, sums, histogram buckets), so the result is
+  exact; distinct users come from the bitmaps below instead.
+
+Params: see periods.ReadPlan.params(); tenant_id where scoped.
 """
+
+from collections.abc import Callable
 
 from psycopg2 import sql
 
 from usage_stats.ingest.sql import EVENTS_TABLE
+from usage_stats.rollups.histogram import BUCKETS
 from usage_stats.rollups.sql import (
+    DEMO_STATE_NAME,
     IS_REQUEST,
+    ROLLUP_ALL_DAILY,
     ROLLUP_ALL_HOURLY,
     ROLLUP_ALL_QUARTER,
+    ROLLUP_DAILY,
     ROLLUP_HOURLY,
     ROLLUP_QUARTER,
+    ROLLUP_STATE,
+    ROLLUP_TENANT_DAILY,
     ROLLUP_TENANT_HOURLY,
     ROLLUP_TENANT_QUARTER,
     ROLLUP_USER_MONTH,
-    hist_sum,
 )
 
-_SUMS = sql.SQL(
-    "coalesce(sum(events), 0), coalesce(sum(errors), 0), coalesce(sum(tokens), 0),"
-    " coalesce(sum(latency_count), 0), coalesce(sum(latency_ms_sum), 0)"
-)
+GRAINS = ("hour", "day")  # the two read plans
 
 
-def _rows(hourly: sql.Identifier, quarter: sql.Identifier, columns: str, *, tenant: bool) -> sql.Composable:
-    """The rollup rows covering [start, end) exactly: whole hours, and quarter-hours for the
-    split hours. A derived table named r with `columns` and `bucket`."""
+def _signed_rows(
+    tables: tuple[sql.Identifier, sql.Identifier, sql.Identifier], columns: str, *, tenant: bool, grain: str
+) -> sql.Composable:
+    """The rows of (daily, hourly, quarter) `tables` covering the period exactly, as a
+    derived table r(b, s, columns...)."""  # fmt: skip
+    daily, hourly, quarter = tables
     cond = sql.SQL("tenant_id = %(tenant_id)s AND ") if tenant else sql.SQL("")
     cols = sql.SQL(columns)
+    # A few hundred (time, bucket, sign) triples at most: an index lookup each. Joined
+    # from the array side, so the planner needs no estimate of a long IN list.
+    fixes = sql.SQL(
+        " UNION ALL SELECT c.b, c.s, {cols} FROM"
+        " unnest(%({ts})s::timestamptz[], %({ts}_b)s::int[], %({ts}_s)s::int[]) AS c(t, b, s)"
+        " JOIN {table} ON {cond}bucket = c.t"
+    )
+    if grain == "hour":
+        return sql.SQL(
+            "(SELECT width_bucket(bucket, %(edges)s::timestamptz[]) AS b, 1 AS s, {cols} FROM {hourly}"
+            " WHERE {cond}bucket >= %(start)s AND bucket < %(end)s"
+            " AND bucket <> ALL(%(split_hours)s::timestamptz[])"
+            "{quarters}) r"
+        ).format(
+            cols=cols, hourly=hourly, cond=cond,
+            quarters=fixes.format(cols=cols, table=quarter, ts=sql.SQL("fix_quarters"), cond=cond),
+        )  # fmt: skip
     return sql.SQL(
-        "(SELECT bucket, {cols} FROM {hourly} WHERE {cond}bucket >= %(start)s AND bucket < %(end)s"
-        " AND bucket <> ALL(%(split_hours)s::timestamptz[])"
-        " UNION ALL"
-        " SELECT bucket, {cols} FROM {quarter} WHERE {cond}bucket = ANY(%(split_quarters)s::timestamptz[])) r"
-    ).format(cols=cols, hourly=hourly, quarter=quarter, cond=cond)
+        "(SELECT width_bucket(bucket, %(day_edges)s::timestamptz[]) AS b, 1 AS s, {cols} FROM {daily}"
+        " WHERE {cond}bucket >= %(day_lo)s AND bucket < %(day_hi)s{hours}{quarters}) r"
+    ).format(
+        cols=cols, daily=daily, cond=cond,
+        hours=fixes.format(cols=cols, table=hourly, ts=sql.SQL("fix_hours"), cond=cond),
+        quarters=fixes.format(cols=cols, table=quarter, ts=sql.SQL("fix_quarters"), cond=cond),
+    )  # fmt: skip
 
 
+_SUMS = sql.SQL(
+    "coalesce(sum(s * events), 0), coalesce(sum(s * errors), 0), coalesce(sum(s * tokens), 0),"
+    " coalesce(sum(s * latency_count), 0), coalesce(sum(s * latency_ms_sum), 0)"
+)
+_HIST = sql.SQL("CASE WHEN sum(s * latency_count) > 0 THEN ARRAY[{}]::integer[] END").format(
+    sql.SQL(", ").join(
+        sql.SQL("coalesce(sum(s * latency_hist[{i}]), 0)").format(i=sql.Literal(i))
+        for i in range(1, BUCKETS + 1)
+    )
+)
 _COUNTER_COLS = "events, errors, tokens, latency_count, latency_ms_sum"
-_BUCKET = sql.SQL("width_bucket(bucket, %(edges)s::timestamptz[]) AS b")
+_ALL = (ROLLUP_ALL_DAILY, ROLLUP_ALL_HOURLY, ROLLUP_ALL_QUARTER)
+_TENANT = (ROLLUP_TENANT_DAILY, ROLLUP_TENANT_HOURLY, ROLLUP_TENANT_QUARTER)
+_FINE = (ROLLUP_DAILY, ROLLUP_HOURLY, ROLLUP_QUARTER)
+
+
+def _by_grain(build: Callable[[str], sql.Composed]) -> dict[str, sql.Composed]:
+    return {grain: build(grain) for grain in GRAINS}
+
 
 # Per chart bucket: b, requests, events, errors, tokens, latency_count, latency_ms_sum,
 # latency_hist. The totals are their sums (dashboards/selectors.py), so cards and chart
-# can never disagree.
-DASH_SERIES_ALL = sql.SQL(
-    "SELECT {bucket}, coalesce(sum(events) FILTER (WHERE {is_request}), 0), {sums}, {hist}"
-    " FROM {rows} GROUP BY b ORDER BY b"
-).format(
-    bucket=_BUCKET,
-    is_request=IS_REQUEST,
-    sums=_SUMS,
-    hist=hist_sum("latency_hist"),
-    rows=_rows(ROLLUP_ALL_HOURLY, ROLLUP_ALL_QUARTER, f"event, {_COUNTER_COLS}, latency_hist", tenant=False),
+# can never disagree. Each statement is a dict by read plan ("hour", "day").
+DASH_SERIES_ALL = _by_grain(
+    lambda grain: sql.SQL(
+        "SELECT b, coalesce(sum(s * events) FILTER (WHERE {is_request}), 0), {sums}, {hist}"
+        " FROM {rows} GROUP BY b ORDER BY b"
+    ).format(
+        is_request=IS_REQUEST,
+        sums=_SUMS,
+        hist=_HIST,
+        rows=_signed_rows(_ALL, f"event, {_COUNTER_COLS}, latency_hist", tenant=False, grain=grain),
+    )
 )
-DASH_SERIES_TENANT = sql.SQL(
-    "SELECT {bucket}, coalesce(sum(requests), 0), {sums}, {hist} FROM {rows} GROUP BY b ORDER BY b"
-).format(
-    bucket=_BUCKET,
-    sums=_SUMS,
-    hist=hist_sum("latency_hist"),
-    rows=_rows(
-        ROLLUP_TENANT_HOURLY, ROLLUP_TENANT_QUARTER, f"requests, {_COUNTER_COLS}, latency_hist", tenant=True
-    ),
+DASH_SERIES_TENANT = _by_grain(
+    lambda grain: sql.SQL(
+        "SELECT b, coalesce(sum(s * requests), 0), {sums}, {hist} FROM {rows} GROUP BY b ORDER BY b"
+    ).format(
+        sums=_SUMS,
+        hist=_HIST,
+        rows=_signed_rows(_TENANT, f"requests, {_COUNTER_COLS}, latency_hist", tenant=True, grain=grain),
+    )
 )
-
 # tenant_id, b, requests, events, errors, tokens, latency_count, latency_ms_sum: the staff
-# dashboard's per-tenant chart and its top tenants table, from one index-only scan.
-DASH_SERIES_BY_TENANT = sql.SQL(
-    "SELECT tenant_id, {bucket}, coalesce(sum(requests), 0), {sums} FROM {rows} GROUP BY tenant_id, b"
-).format(
-    bucket=_BUCKET,
-    sums=_SUMS,
-    rows=_rows(
-        ROLLUP_TENANT_HOURLY, ROLLUP_TENANT_QUARTER, f"tenant_id, requests, {_COUNTER_COLS}", tenant=False
-    ),
+# dashboard's per-tenant chart and its top tenants table, from one read.
+DASH_SERIES_BY_TENANT = _by_grain(
+    lambda grain: sql.SQL(
+        "SELECT tenant_id, b, coalesce(sum(s * requests), 0), {sums} FROM {rows} GROUP BY tenant_id, b"
+    ).format(
+        sums=_SUMS,
+        rows=_signed_rows(_TENANT, f"tenant_id, requests, {_COUNTER_COLS}", tenant=False, grain=grain),
+    )
 )
-
 # event, route, events, errors, tokens, latency_count, latency_ms_sum, latency_hist: the
 # events-by-type and latency-per-route tables both come from these few rows.
 _BY_EVENT_ROUTE = "SELECT event, route, {sums}, {hist} FROM {rows} GROUP BY event, route"
-DASH_EVENT_ROUTES_ALL = sql.SQL(_BY_EVENT_ROUTE).format(
-    sums=_SUMS,
-    hist=hist_sum("latency_hist"),
-    rows=_rows(
-        ROLLUP_ALL_HOURLY, ROLLUP_ALL_QUARTER, f"event, route, {_COUNTER_COLS}, latency_hist", tenant=False
-    ),
+DASH_EVENT_ROUTES_ALL = _by_grain(
+    lambda grain: sql.SQL(_BY_EVENT_ROUTE).format(
+        sums=_SUMS,
+        hist=_HIST,
+        rows=_signed_rows(_ALL, f"event, route, {_COUNTER_COLS}, latency_hist", tenant=False, grain=grain),
+    )
 )
-DASH_EVENT_ROUTES_TENANT = sql.SQL(_BY_EVENT_ROUTE).format(
-    sums=_SUMS,
-    hist=hist_sum("latency_hist"),
-    rows=_rows(ROLLUP_HOURLY, ROLLUP_QUARTER, f"event, route, {_COUNTER_COLS}, latency_hist", tenant=True),
+DASH_EVENT_ROUTES_TENANT = _by_grain(
+    lambda grain: sql.SQL(_BY_EVENT_ROUTE).format(
+        sums=_SUMS,
+        hist=_HIST,
+        rows=_signed_rows(_FINE, f"event, route, {_COUNTER_COLS}, latency_hist", tenant=True, grain=grain),
+    )
 )
 
 # Distinct users. Params: months (date[]) with firsts and lens (int[]): the span of each
@@ -137,6 +185,11 @@ DASH_ACTIVE_USERS_SERIES = sql.SQL(
     """
 ).format(user_month=ROLLUP_USER_MONTH, active=_ACTIVE)
 
+# How many demo events the stats database holds (usage_stats/demo), 0 when none.
+DASH_DEMO_EVENTS = sql.SQL("SELECT coalesce(max(events), 0) FROM {state} WHERE name = {name}").format(
+    state=ROLLUP_STATE, name=sql.Literal(DEMO_STATE_NAME)
+)
+
 # Raw events of one tenant and range, oldest first, for the streamed CSV export.
 EXPORT_EVENTS = sql.SQL(
     "SELECT occurred_at, event_id, user_id, event, route, method, status, latency_ms, tokens, properties"
@@ -146,4 +199,7 @@ EXPORT_EVENTS = sql.SQL(
 
 # Dashboard reads are short aggregates: JIT would only add its compile time, and hashing
 # the distinct users of a month must not spill to disk.
-DASH_SESSION_SETUP = sql.SQL("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'")
+# Parallel workers cost more to start (~20 ms on a busy 2-core machine) than these reads take.
+DASH_SESSION_SETUP = sql.SQL(
+    "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'; SET LOCAL max_parallel_workers_per_gather = 0"
+)

@@ -4,6 +4,7 @@ production ingest, rollups or dashboards."""
 from psycopg2 import sql
 
 from usage_stats.ingest.sql import COLUMNS, EVENT_COLUMNS, EVENTS_TABLE
+from usage_stats.rollups.sql import DEMO_STATE_NAME, ROLLUP_STATE
 
 # One event per statement: the naive baseline of `make bench`, never used by the collector.
 INSERT_EVENT = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values})").format(
@@ -71,3 +72,9 @@ GENERATE_EVENTS = sql.SQL(
     ) w
     """
 ).format(events=EVENTS_TABLE)
+
+# How many demo events were written (the dashboards say their figures include them).
+DEMO_COUNT_ADD = sql.SQL(
+    "INSERT INTO {state} AS s (name, seq, events) VALUES ({name}, 0, %(events)s)"
+    " ON CONFLICT (name) DO UPDATE SET events = s.events + excluded.events, updated_at = now()"
+).format(state=ROLLUP_STATE, name=sql.Literal(DEMO_STATE_NAME))

@@ -29,22 +29,20 @@ class Kind:
 
 # What usage_stats.ingest.middleware and the apps record, with plausible weights (sum 100).
 CATALOGUE: tuple[Kind, ...] = (
-    Kind("request", "task_list", "GET", 22, 28, 0.5, 0.002),
-    Kind("request", "task_detail", "GET", 11, 22, 0.5, 0.002),
-    Kind("request", "task_create", "GET", 4, 25, 0.4, 0.002),
-    Kind("request", "task_create", "POST", 5, 48, 0.6, 0.006),
-    Kind("request", "task_complete", "POST", 5, 35, 0.5, 0.004),
-    Kind("request", "accounts:login", "GET", 2, 15, 0.4, 0.001),
-    Kind("request", "accounts:login", "POST", 3, 180, 0.3, 0.004),
-    Kind("request", "usage_dashboard", "GET", 1, 45, 0.5, 0.01),
-    Kind("request", "api-1:task_list", "GET", 7, 32, 0.6, 0.004),
-    Kind("api.call", "api-1:task_list", "GET", 7, 32, 0.6, 0.004),
-    Kind("request", "api-1:task_update", "PATCH", 2, 55, 0.6, 0.01),
-    Kind("api.call", "api-1:task_update", "PATCH", 2, 55, 0.6, 0.01),
+    Kind("request", "task_list GET", "GET", 26, 28, 0.5, 0.002),
+    Kind("request", "task_detail GET", "GET", 13, 22, 0.5, 0.002),
+    Kind("request", "task_create GET", "GET", 4, 25, 0.4, 0.002),
+    Kind("request", "task_create POST", "POST", 5, 48, 0.6, 0.006),
+    Kind("request", "task_complete POST", "POST", 5, 35, 0.5, 0.004),
+    Kind("request", "accounts:login GET", "GET", 3, 15, 0.4, 0.001),
+    Kind("request", "accounts:login POST", "POST", 4, 180, 0.3, 0.004),
+    Kind("request", "usage GET", "GET", 2, 45, 0.5, 0.01),
+    Kind("api.call", "tasks.list GET", "GET", 10, 32, 0.6, 0.004),
+    Kind("api.call", "tasks.update PATCH", "PATCH", 4, 55, 0.6, 0.01),
     Kind("task.created", weight=9),
     Kind("task.completed", weight=7),
     Kind("user.signed_in", weight=3),
-    Kind("ai.summary", "ai_summary", weight=10, median_ms=850, sigma=0.45, error_rate=0.03, token_max=3000),
+    Kind("task.updated", weight=5),
 )
 
 
@@ -132,6 +130,8 @@ def events_generate(
         done = last
         if progress is not None:
             progress(done, events)
+    with conn.cursor() as cursor:
+        cursor.execute(sql.DEMO_COUNT_ADD, {"events": events})
     return GenerateResult(events=events, start=start, end=end, tenants=len(tenants))
 
 

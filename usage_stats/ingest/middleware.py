@@ -1,4 +1,5 @@
-"""One `request` event per HTTP request (plus `api.call` for /api/), and the request scope
+"""One event per HTTP request of a person (`request`, or `api.call` under /api/; static
+files, the favicon and health probes are left out, ingest/routes.py), and the request scope
 that lets `record()` default the tenant and user.
 
 It sits right after the tenant middleware, so it sees every response of a known host
@@ -15,13 +16,14 @@ from django.http import HttpRequest, HttpResponse
 
 from .encoding import NO_TENANT
 from .process import record
+from .routes import API_PREFIX, is_user_request, request_route
 from .scope import RequestScope, current_request, normalise_method, tenant_id_of
 from .sql import MAX_ROUTE_LEN
 
-logger = logging.getLogger(__name__)
+REQUEST_EVENT = "request"
+API_EVENT = "api.call"
 
-UNRESOLVED_ROUTE = "unresolved"
-API_PREFIX = "/api/"
+logger = logging.getLogger(__name__)
 
 
 class UsageStatsMiddleware:
@@ -29,6 +31,8 @@ class UsageStatsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_user_request(request.path):
+            return self.get_response(request)
         started = time.perf_counter()
         scope = RequestScope(tenant_id_of(getattr(request, "tenant", None)) or NO_TENANT, request)
         token = current_request.set(scope)
@@ -46,19 +50,14 @@ class UsageStatsMiddleware:
 def _record_request(
     request: HttpRequest, response: HttpResponse, scope: RequestScope, latency_ms: float
 ) -> None:
-    # The resolved view name, not the path, keeps route cardinality bounded.
-    match = getattr(request, "resolver_match", None)
-    route = (match.view_name if match is not None else UNRESOLVED_ROUTE)[:MAX_ROUTE_LEN]
-    user_id = scope.user_id()
-    method = normalise_method(request.method)
-    status = response.status_code
-    for event in ("request", "api.call") if request.path.startswith(API_PREFIX) else ("request",):
-        record(
-            event,
-            tenant_id=scope.tenant_id,
-            user_id=user_id,
-            route=route,
-            method=method,
-            status=status,
-            latency_ms=latency_ms,
-        )
+    """Exactly one event per request: `api.call` for the JSON API, `request` for the rest."""
+    method = normalise_method(request.method) or "OTHER"
+    record(
+        API_EVENT if request.path.startswith(API_PREFIX) else REQUEST_EVENT,
+        tenant_id=scope.tenant_id,
+        user_id=scope.user_id(),
+        route=request_route(request, method)[:MAX_ROUTE_LEN],
+        method=method,
+        status=response.status_code,
+        latency_ms=latency_ms,
+    )

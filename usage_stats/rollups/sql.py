@@ -20,10 +20,15 @@ ROLLUP_TENANT_HOURLY = sql.Identifier("usage_rollup_tenant_hourly")
 ROLLUP_TENANT_QUARTER = sql.Identifier("usage_rollup_tenant_quarter")
 ROLLUP_ALL_HOURLY = sql.Identifier("usage_rollup_all_hourly")
 ROLLUP_ALL_QUARTER = sql.Identifier("usage_rollup_all_quarter")
+ROLLUP_DAILY = sql.Identifier("usage_rollup_daily")
+ROLLUP_TENANT_DAILY = sql.Identifier("usage_rollup_tenant_daily")
+ROLLUP_ALL_DAILY = sql.Identifier("usage_rollup_all_daily")
 ROLLUP_USER_MONTH = sql.Identifier("usage_rollup_user_month")
 ROLLUP_STATE = sql.Identifier("usage_rollup_state")
 ROLLUP_DELTA = sql.Identifier("usage_rollup_delta")
 ROLLUP_STATE_NAME = "events"
+# The state row counting demo events (usage_stats/demo), shown as a note on the dashboards.
+DEMO_STATE_NAME = "demo"
 # Columns of the rollup tables, in table order (migration 0003; tests/usage_stats/test_schema.py).
 # `bucket` starts a UTC hour (*_hourly) or a UTC quarter-hour (*_quarter).
 _COUNTERS = ("events", "errors", "tokens", "latency_count", "latency_ms_sum", "latency_hist")
@@ -78,10 +83,13 @@ ROLLUP_RESET = sql.SQL(
         (
             ROLLUP_HOURLY,
             ROLLUP_QUARTER,
+            ROLLUP_DAILY,
             ROLLUP_TENANT_HOURLY,
             ROLLUP_TENANT_QUARTER,
+            ROLLUP_TENANT_DAILY,
             ROLLUP_ALL_HOURLY,
             ROLLUP_ALL_QUARTER,
+            ROLLUP_ALL_DAILY,
             ROLLUP_USER_MONTH,
         )
     ),
@@ -173,8 +181,11 @@ _ADD_COUNTERS = sql.SQL(
        latency_ms_sum = r.latency_ms_sum + excluded.latency_ms_sum,
        latency_hist = usage_hist_add(r.latency_hist, excluded.latency_hist)"""
 )
-_QUARTER = sql.SQL("bucket")
-_HOUR = sql.SQL("date_trunc('hour', bucket, 'UTC')")
+_GRAIN_BUCKET = {
+    "quarter": sql.SQL("bucket"),
+    "hour": sql.SQL("date_trunc('hour', bucket, 'UTC')"),
+    "day": sql.SQL("date_trunc('day', bucket, 'UTC')"),
+}
 _SUM_COUNTERS = sql.SQL(
     "sum(events), sum(errors), sum(tokens), sum(latency_count), sum(latency_ms_sum), {hist}"
 ).format(hist=hist_sum("latency_hist"))
@@ -186,15 +197,13 @@ def _upserts(
 ) -> tuple[sql.Composed, ...]:
     """One upsert per grain: the quarter-hour table from the delta as it is, the hourly one
     from the delta's quarter-hours summed per UTC hour."""
-    return tuple(
-        build(table, _QUARTER if grain == "quarter" else _HOUR) for grain, table in table_by_grain.items()
-    )
+    return tuple(build(table, _GRAIN_BUCKET[grain]) for grain, table in table_by_grain.items())
 
 
 # Additive upserts from the delta: each event is added exactly once because the watermark
 # moves in the same transaction (rollups/rollup.py explains when a seq range is safe to add).
 ROLLUP_HOURLY_UPSERTS = _upserts(
-    {"quarter": ROLLUP_QUARTER, "hour": ROLLUP_HOURLY},
+    {"quarter": ROLLUP_QUARTER, "hour": ROLLUP_HOURLY, "day": ROLLUP_DAILY},
     lambda table, bucket: sql.SQL(
         """
         INSERT INTO {table} AS r ({columns})
@@ -213,7 +222,7 @@ ROLLUP_HOURLY_UPSERTS = _upserts(
 )
 
 ROLLUP_TENANT_UPSERTS = _upserts(
-    {"quarter": ROLLUP_TENANT_QUARTER, "hour": ROLLUP_TENANT_HOURLY},
+    {"quarter": ROLLUP_TENANT_QUARTER, "hour": ROLLUP_TENANT_HOURLY, "day": ROLLUP_TENANT_DAILY},
     lambda table, bucket: sql.SQL(
         """
         INSERT INTO {table} AS r ({columns})
@@ -233,7 +242,7 @@ ROLLUP_TENANT_UPSERTS = _upserts(
 )
 
 ROLLUP_ALL_UPSERTS = _upserts(
-    {"quarter": ROLLUP_ALL_QUARTER, "hour": ROLLUP_ALL_HOURLY},
+    {"quarter": ROLLUP_ALL_QUARTER, "hour": ROLLUP_ALL_HOURLY, "day": ROLLUP_ALL_DAILY},
     lambda table, bucket: sql.SQL(
         """
         INSERT INTO {table} AS r ({columns})

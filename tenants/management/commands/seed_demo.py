@@ -33,7 +33,12 @@ class Command(BaseCommand):
         for slug, name, email, password in DEMO_TENANTS:
             if not Client.objects.filter(slug=slug).exists():
                 tenant_provision(
-                    slug=slug, name=name, owner_email=email, owner_password=password, actor=actor_cli()
+                    slug=slug,
+                    name=name,
+                    owner_email=email,
+                    owner_password=password,
+                    actor=actor_cli(),
+                    owner_verified=True,
                 )
             self._seed_tasks(slug, email)
         port = settings.PORT

@@ -1,11 +1,15 @@
-"""`manage.py stats_generate --events N --days D`: synthetic usage across the tenants."""
+"""`manage.py stats_generate [--days D]`: demo activity of each tenant's people (what the
+product would record for them: `make run`); `--events N`: N bulk synthetic events across
+the tenants (load tests, `make bench`). Both are counted as demo data on the dashboards."""
 
+import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import get_tenant_model
 
 from core.progress import ProgressBar
+from usage_stats.demo.activity import activity_events, activity_people, activity_write
 from usage_stats.demo.synthetic import events_exist, events_generate
 
 MAX_EVENTS = 100_000_000
@@ -19,7 +23,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--events", type=int, required=True, help="how many events")
+        parser.add_argument(
+            "--events",
+            type=int,
+            default=None,
+            help="bulk mode: this many synthetic events (default: the demo people's activity)",
+        )
         parser.add_argument("--days", type=int, default=30, help="spread over the last D days")
         parser.add_argument(
             "--tenant",
@@ -37,9 +46,16 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, events: int, days: int, tenant: list[str], big_share: float, if_empty: bool, **options
+        self,
+        *args,
+        events: int | None,
+        days: int,
+        tenant: list[str],
+        big_share: float,
+        if_empty: bool,
+        **options,
     ):
-        if not 1 <= events <= MAX_EVENTS:
+        if events is not None and not 1 <= events <= MAX_EVENTS:
             raise CommandError(f"--events must be between 1 and {MAX_EVENTS:,}.")
         if not 1 <= days <= MAX_DAYS:
             raise CommandError(f"--days must be between 1 and {MAX_DAYS}.")
@@ -61,6 +77,16 @@ class Command(BaseCommand):
             raise CommandError("There are no tenants yet: run `manage.py seed_demo` or provision one first.")
         if if_empty and events_exist():
             self.stdout.write("the stats database already holds request events: nothing generated")
+            return
+        if events is None:
+            people = activity_people(tenant_ids=known)
+            written = activity_write(
+                events=activity_events(people=people, days=days, end=dt.datetime.now(dt.UTC))
+            )
+            self.stdout.write(
+                f"wrote {written:,} demo events of {len(people)} people in {len(known)} tenant(s)"
+                f" over the last {days} days"
+            )
             return
         bar = ProgressBar(self.stdout, label="generating")
         started = time.monotonic()

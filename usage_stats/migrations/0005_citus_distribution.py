@@ -5,7 +5,8 @@ dashboard is a single-shard query). On plain PostgreSQL this migration does noth
 
 - `usage_event` is partitioned by month: Citus distributes every partition with it, and
   partitions created later (usage_stats/storage) are distributed as they are created.
-- The all-tenant rollups (`usage_rollup_all_*`, no tenant_id) and `usage_rollup_state`
+- The per-tenant daily rollups (0004) are co-located too. The all-tenant rollups
+  (`usage_rollup_all_*`, no tenant_id) and `usage_rollup_state`
   stay local tables on the coordinator; the rollup's delta is a temp table there too.
 - `usage_hist_add` (0002) is used by the rollups' upserts on the workers: it is made a
   distributed function first, so every node has it.
@@ -23,8 +24,12 @@ DISTRIBUTE = (
     "SELECT create_distributed_table('usage_rollup_tenant_hourly', 'tenant_id', colocate_with => 'usage_event')",
     "SELECT create_distributed_table('usage_rollup_tenant_quarter', 'tenant_id', colocate_with => 'usage_event')",
     "SELECT create_distributed_table('usage_rollup_user_month', 'tenant_id', colocate_with => 'usage_event')",
+    "SELECT create_distributed_table('usage_rollup_daily', 'tenant_id', colocate_with => 'usage_event')",
+    "SELECT create_distributed_table('usage_rollup_tenant_daily', 'tenant_id', colocate_with => 'usage_event')",
 )
 UNDISTRIBUTE = (
+    "SELECT undistribute_table('usage_rollup_tenant_daily')",
+    "SELECT undistribute_table('usage_rollup_daily')",
     "SELECT undistribute_table('usage_rollup_user_month')",
     "SELECT undistribute_table('usage_rollup_tenant_quarter')",
     "SELECT undistribute_table('usage_rollup_tenant_hourly')",
@@ -58,5 +63,5 @@ class Migration(migrations.Migration):
     # create_distributed_table copies existing rows; outside a transaction block it may use
     # parallel connections per worker.
     atomic = False
-    dependencies = [("usage_stats", "0003_tenant_id")]
+    dependencies = [("usage_stats", "0004_daily_rollups")]
     operations = [migrations.RunPython(distribute, undistribute)]
