@@ -4,15 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_tenant_uuid'),
+        ("audit", "0002_tenant_uuid"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditrecord',
-            name='action',
-            field=models.CharField(choices=[('tenant.created', 'Tenant created'), ('tenant.renamed', 'Tenant renamed'), ('tenant.suspended', 'Tenant suspended'), ('tenant.reactivated', 'Tenant reactivated'), ('tenant.exported', 'Tenant exported'), ('tenant.deleted', 'Tenant deleted'), ('tenant.restored', 'Tenant restored'), ('tenant.purged', 'Tenant purged'), ('tenant.subdomain_changed', 'Tenant subdomain changed'), ('tenant.imported', 'Tenant imported'), ('tenant.moved', 'Tenant moved to another database node'), ('domain.added', 'Domain added'), ('domain.removed', 'Domain removed'), ('domain.primary_changed', 'Primary domain changed'), ('user.added', 'Person added'), ('user.updated', "Person's profile changed"), ('user.role_changed', "Person's role changed"), ('user.deactivated', 'Person deactivated'), ('user.activated', 'Person reactivated'), ('api_token.revoked', 'API token revoked')], max_length=64),
+            model_name="auditrecord",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("tenant.created", "Tenant created"),
+                    ("tenant.renamed", "Tenant renamed"),
+                    ("tenant.suspended", "Tenant suspended"),
+                    ("tenant.reactivated", "Tenant reactivated"),
+                    ("tenant.exported", "Tenant exported"),
+                    ("tenant.deleted", "Tenant deleted"),
+                    ("tenant.restored", "Tenant restored"),
+                    ("tenant.purged", "Tenant purged"),
+                    ("tenant.subdomain_changed", "Tenant subdomain changed"),
+                    ("tenant.imported", "Tenant imported"),
+                    ("tenant.moved", "Tenant moved to another database node"),
+                    ("domain.added", "Domain added"),
+                    ("domain.removed", "Domain removed"),
+                    ("domain.primary_changed", "Primary domain changed"),
+                    ("user.added", "Person added"),
+                    ("user.updated", "Person's profile changed"),
+                    ("user.role_changed", "Person's role changed"),
+                    ("user.deactivated", "Person deactivated"),
+                    ("user.activated", "Person reactivated"),
+                    ("api_token.revoked", "API token revoked"),
+                ],
+                max_length=64,
+            ),
         ),
     ]
