@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 PORT ?= 8000
 export PORT
 
-.PHONY: help venv db redis mail migrate seed static run dev test test-fast test-split-stats lint format bench soak stop clean
+.PHONY: help venv db redis mail migrate seed static run dev test test-fast test-split-stats test-citus lint format bench bench-citus soak stop clean
 
 help:
 	@echo "make run     install, start PostgreSQL, Redis and the mail sink (.data/mail/), migrate, seed demo tenants; web on :$(PORT), Celery worker and beat (Procfile)"
@@ -15,8 +15,10 @@ help:
 	@echo "make test    same set-up, then the whole test suite"
 	@echo "make test-fast  same set-up, then the unit and db tiers only (no servers, no browser; under a minute)"
 	@echo "make test-split-stats  the whole suite with the stats database on a second cluster"
+	@echo "make test-citus  build Citus if needed, start a coordinator + 2 workers, run the Citus tests"
 	@echo "make lint    ruff, import-linter (layers) and mypy"
 	@echo "make bench   benchmarks (figures beside baselines, bench/results.json)"
+	@echo "make bench-citus  the cluster's figures beside the single node's, in one run"
 	@echo "make soak    long load and fault tests"
 	@echo "make migrate shared, tenant and stats migrations"
 	@echo "make stop    stop the embedded PostgreSQL, Redis and mail sink"
@@ -60,10 +62,18 @@ test: venv db
 	@scripts/system_deps.sh chromium redis-server
 	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
+	@scripts/test-citus.sh --if-available
 
 # Tiers are pytest markers assigned in tests/conftest.py (tests/support/tiers.py).
 test-fast: venv db
 	$(PY) -m pytest -m "unit or db"
+
+# The Citus tier (tests/citus and the product suites on a coordinator + 2 workers, directly
+# and through PgBouncer): scripts/test-citus.sh. `make test` runs it when Citus is installed
+# or can be built here, and says why not otherwise.
+test-citus: venv redis
+	@scripts/system_deps.sh chromium pgbouncer
+	@scripts/test-citus.sh
 
 # ruff (style and bugs), import-linter (the layers in pyproject.toml), mypy (typed modules).
 lint: venv
@@ -80,6 +90,10 @@ bench: redis migrate
 	@scripts/system_deps.sh wrk
 	$(PY) -m bench
 
+bench-citus: redis migrate
+	@scripts/citus.sh start
+	$(PY) -m bench citus
+
 soak: venv db
 	$(PY) -m pytest -m soak -p no:randomly -s tests/soak
 
@@ -90,6 +104,7 @@ test-split-stats: venv db
 	set -a && . .data/db-stats.env && set +a && STATS_CLUSTER=separate $(PY) -m pytest
 
 stop:
+	@scripts/citus.sh stop
 	@scripts/mail.sh stop
 	@scripts/redis.sh stop
 	@scripts/pg.sh stop

@@ -14,6 +14,7 @@ class AuditAction(models.TextChoices):
     TENANT_PURGED = "tenant.purged", "Tenant purged"
     TENANT_SUBDOMAIN_CHANGED = "tenant.subdomain_changed", "Tenant subdomain changed"
     TENANT_IMPORTED = "tenant.imported", "Tenant imported"
+    TENANT_MOVED = "tenant.moved", "Tenant moved to another database node"
     DOMAIN_ADDED = "domain.added", "Domain added"
     DOMAIN_REMOVED = "domain.removed", "Domain removed"
     DOMAIN_PRIMARY_CHANGED = "domain.primary_changed", "Primary domain changed"

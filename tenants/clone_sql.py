@@ -16,6 +16,9 @@ from django_tenants.utils import quote_schema_name
 from .migration_state import MigrationKey
 
 TARGET = "\x00target\x00"
+# Between the statements of a Citus script: Citus forwards some DDL (foreign keys) to the
+# workers as the client's query text, which must then hold that one statement only.
+STATEMENT_BREAK = ";\n-- next statement\n"
 INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (?:ONLY )?\S+ USING (.+)$", re.DOTALL)
 _FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 _FK_MATCH = {"f": " MATCH FULL", "p": " MATCH PARTIAL", "s": ""}
@@ -35,14 +38,26 @@ class CloneScript:
         assert self.sql is not None
         return self.sql.replace(TARGET, quote_schema_name(schema_name))
 
+    def batches_for_schema(self, schema_name: str) -> list[str]:
+        """The script as the queries to send: one (a round trip) for an ordinary schema,
+        one per statement for a Citus script."""
+        return self.for_schema(schema_name).split(STATEMENT_BREAK)
+
 
 def _fetch(cursor: Any, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
     cursor.execute(query, params)
     return cursor.fetchall()
 
 
-def clone_sql_generate(source: str) -> str:
-    """The copy script for `source`, with TARGET standing for the new schema's name."""
+def clone_sql_generate(source: str, *, citus: bool = False) -> str:
+    """The copy script for `source`, with TARGET standing for the new schema's name.
+
+    `citus`: the new schema will be a Citus distributed schema (docs/scale-out.md), whose
+    tables accept only the ALTER TABLE subcommands Citus supports: identity columns come
+    from `LIKE ... INCLUDING IDENTITY` in the CREATE TABLE (so the sequences must carry
+    PostgreSQL's default names, as Django's migrations make them) and each foreign key is
+    added by its own ALTER TABLE.
+    """
     src = quote_schema_name(source)
     with connection.cursor() as cursor:
         unsupported = _fetch(cursor, _UNSUPPORTED_OBJECTS, [source] * 7)
@@ -156,7 +171,7 @@ def clone_sql_generate(source: str) -> str:
     # under their own names. Identity columns get the template's sequence names and options.
     like = (
         "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE "
-        "INCLUDING COMMENTS INCLUDING COMPRESSION"
+        "INCLUDING COMMENTS INCLUDING COMPRESSION" + (" INCLUDING IDENTITY" if citus else "")
     )
     inline: dict[str, list[str]] = {}
     foreign: dict[str, list[str]] = {}
@@ -193,6 +208,12 @@ def clone_sql_generate(source: str) -> str:
         foreign.setdefault(table, []).append(f"ADD CONSTRAINT {name} {clause}")
     identity_clauses: dict[str, list[str]] = {}
     for table, column, sequence, generated, options in identities:
+        if citus:
+            if sequence != _default_sequence_name(table, column):
+                raise TemplateUnsupported(
+                    f"identity sequence {sequence} of {table}.{column} has no default name"
+                )
+            continue
         identity_clauses.setdefault(table, []).append(
             f"ALTER COLUMN {column} ADD GENERATED {generated} AS IDENTITY"
             f" (SEQUENCE NAME {TARGET}.{sequence} {options})"
@@ -220,14 +241,28 @@ def clone_sql_generate(source: str) -> str:
             statements.append(
                 f"SELECT pg_catalog.setval({sequence_literal}, last_value, is_called) FROM {src}.{sequence}"  # noqa: S608
             )
-    statements += [f"ALTER TABLE {TARGET}.{table} {', '.join(clauses)}" for table, clauses in foreign.items()]
+    if citus:
+        statements += [
+            f"ALTER TABLE {TARGET}.{table} {c}" for table, clauses in foreign.items() for c in clauses
+        ]
+    else:
+        statements += [
+            f"ALTER TABLE {TARGET}.{table} {', '.join(clauses)}" for table, clauses in foreign.items()
+        ]
     for table, definition in indexes:
         match_ = INDEX_DEF.match(definition)
         if match_ is None:
             raise TemplateUnsupported(f"index definition {definition!r}")
         unique, name, rest = match_.groups()
         statements.append(f"CREATE {unique or ''}INDEX {name} ON {TARGET}.{table} USING {rest}")
-    return ";\n".join(statements) + ";"
+    return (STATEMENT_BREAK if citus else ";\n").join(statements) + ";"
+
+
+def _default_sequence_name(table: str, column: str) -> str:
+    """PostgreSQL's name for an identity column's sequence when both names are short
+    (quoted names and truncated ones are not worth guessing: callers fall back)."""
+    name = f"{table}_{column}_seq"
+    return name if len(name) <= 63 and '"' not in name else "\x00"
 
 
 # Objects the script does not reproduce. One row per problem; none means copyable.

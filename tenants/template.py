@@ -86,14 +86,29 @@ def _template_ensure(*, verbosity: int) -> bool:
     return True
 
 
+def template_schema_create() -> None:
+    """Create the template schema if missing, as an ordinary schema even on Citus.
+
+    With `citus.enable_schema_based_sharding` on for the database (docs/scale-out.md), every
+    CREATE SCHEMA makes a distributed schema; the template must stay a local schema on the
+    coordinator (Citus cannot undistribute it later: its tables have identity columns). The
+    setting is switched off for this one implicit transaction; on plain PostgreSQL the
+    `citus.` name is an unused placeholder and the statement is the same CREATE SCHEMA.
+    """
+    name = quote_schema_name(template_schema_name())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SET LOCAL citus.enable_schema_based_sharding TO off; CREATE SCHEMA IF NOT EXISTS {name}"
+        )
+
+
 def template_migrate(*, verbosity: int = 0) -> None:
     """Run the tenant migrations in the template schema (created if missing)."""
     from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 
     name = template_schema_name()
     connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_schema_name(name)}")
+    template_schema_create()
     # django-tenants' own command and executor: the template is migrated exactly like a tenant.
     call_command(
         MigrateSchemasCommand(),
@@ -116,17 +131,21 @@ def schema_create_from_template(*, schema_name: str) -> None:
             _schema_create_by_migrating(schema_name)
             tenant_role_create(schema_name=schema_name)
             return
-        statement = script.for_schema(schema_name)
+        batches = list(script.batches_for_schema(schema_name))
         if tenant_roles_enabled():
-            # The role and its grants travel in the copy's round trip.
-            statement += "; " + tenant_role_sql(
+            role_sql = tenant_role_sql(
                 schema_name=schema_name,
                 role=tenant_role_of(schema_name),
                 owner=owner_role_name(),
                 app=app_role_name(),
             ).as_string(connection.connection)
+            if len(batches) == 1:
+                batches[0] += "; " + role_sql  # the role and its grants travel in the copy's round trip
+            else:
+                batches.append(role_sql)  # Citus: one statement per query
         with connection.cursor() as cursor:
-            cursor.execute(statement)
+            for batch in batches:
+                cursor.execute(batch)
     connection.set_schema_to_public()
 
 
@@ -142,14 +161,23 @@ def _schema_create_by_migrating(schema_name: str) -> None:
 
 
 def clone_script() -> CloneScript:
-    """The copy script for the template as it is now (cached per set of applied migrations)."""
-    return _clone_script_for(frozenset(template_applied_migrations()))
+    """The copy script for the template as it is now (cached per set of applied migrations,
+    and per kind of target: ordinary schema, or Citus distributed schema)."""
+    return _clone_script_for(frozenset(template_applied_migrations()), schema_sharding_on())
+
+
+def schema_sharding_on() -> bool:
+    """Whether a CREATE SCHEMA on this connection makes a Citus distributed schema
+    (`citus.enable_schema_based_sharding`, set for the database by scripts/citus.sh)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('citus.enable_schema_based_sharding', true) = 'on'")
+        return bool(cursor.fetchone()[0])
 
 
 @functools.lru_cache(maxsize=4)
-def _clone_script_for(applied: frozenset[MigrationKey]) -> CloneScript:
+def _clone_script_for(applied: frozenset[MigrationKey], citus: bool = False) -> CloneScript:
     try:
-        sql = clone_sql_generate(template_schema_name())
+        sql = clone_sql_generate(template_schema_name(), citus=citus)
     except TemplateUnsupported as exc:
         logger.warning("Tenant template cannot be copied (%s); new tenants are migrated instead.", exc)
         return CloneScript(applied=applied, sql=None, reason=str(exc))

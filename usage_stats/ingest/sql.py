@@ -73,6 +73,8 @@ CREATE_STAGING_TABLE = sql.SQL(
     ),
 )
 COPY_STAGING = sql.SQL("COPY {staging} ({columns}) FROM STDIN").format(staging=STAGING_TABLE, columns=COLUMNS)
+# RETURNING: the count of rows really inserted. (On Citus, an INSERT ... SELECT from a local
+# table reports the rows it read as its row count; the rows it returns are the inserted ones.)
 INSERT_FROM_STAGING = sql.SQL(
-    "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING"
+    "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING RETURNING 1"
 ).format(table=EVENTS_TABLE, columns=COLUMNS, staging=STAGING_TABLE)

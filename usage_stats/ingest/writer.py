@@ -68,9 +68,17 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def is_unique_violation(exc: BaseException) -> bool:
-    return isinstance(exc, psycopg2.errors.UniqueViolation) or isinstance(
-        exc.__cause__, psycopg2.errors.UniqueViolation
-    )
+    for error in (exc, exc.__cause__):
+        if isinstance(error, psycopg2.errors.UniqueViolation):
+            return True
+        # Citus's COPY into a distributed table passes a worker's unique violation on as an
+        # internal error (XX000) carrying PostgreSQL's message (docs/scale-out.md).
+        if isinstance(error, psycopg2.errors.InternalError_) and _UNIQUE_MESSAGE in str(error):
+            return True
+    return False
+
+
+_UNIQUE_MESSAGE = "duplicate key value violates unique constraint"
 
 
 def is_data_error(exc: BaseException) -> bool:
@@ -226,7 +234,7 @@ class BatchWriter:
                     cursor.execute(sql.CREATE_STAGING_TABLE)
                     cursor.copy_expert(sql.COPY_STAGING, LineSource(lines), size=COPY_CHUNK_BYTES)
                     cursor.execute(sql.INSERT_FROM_STAGING)
-                    inserted = cursor.rowcount
+                    inserted = len(cursor.fetchall())
                     cursor.execute("COMMIT")
                 except Exception:
                     if not raw.closed:

@@ -134,7 +134,8 @@ def partition_months_ensure(
             bounds = {"start": start, "end": month_start(start.date(), add_months=1)}
             cursor.execute(sql.DEFAULT_PARTITION_HAS_ROWS, bounds)
             if cursor.fetchone()[0]:
-                cursor.execute(sql.partition_create_from_default(name), bounds)
+                for statement in sql.partition_create_from_default(name):
+                    cursor.execute(statement, bounds)
                 changes.moved_from_default.append(name)
             else:
                 cursor.execute(sql.partition_create(name), bounds)

@@ -50,24 +50,34 @@ def partition_create(name: str) -> sql.Composed:
     ).format(partition=sql.Identifier(name), table=EVENTS_TABLE)
 
 
-def partition_create_from_default(name: str) -> sql.Composed:
-    """Create a month's table, move that month's rows out of DEFAULT into it, attach it.
+def partition_create_from_default(name: str) -> tuple[sql.Composed, ...]:
+    """Create a month's partition and move that month's rows out of DEFAULT into it.
 
-    A plain CREATE … PARTITION OF is refused while DEFAULT holds rows of the new range.
-    Params: start, end. Run inside one transaction.
+    A plain CREATE … PARTITION OF is refused while DEFAULT holds rows of the new range, so
+    the rows go to a temp table first. One statement per query and no DELETE … RETURNING:
+    Citus (docs/scale-out.md) needs both for its distributed events table, where the new
+    partition is then distributed (empty) as it is created. DEFAULT is locked against
+    writes from the first statement, so no row of the month can slip in between.
+    Params: start, end. Run the statements in order inside one transaction.
     """
-    return sql.SQL(
-        """
-        CREATE TABLE {partition} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
-        WITH moved AS (
-            DELETE FROM {default_partition}
-            WHERE occurred_at >= %(start)s AND occurred_at < %(end)s
-            RETURNING *
-        )
-        INSERT INTO {partition} SELECT * FROM moved;
-        ALTER TABLE {table} ATTACH PARTITION {partition} FOR VALUES FROM (%(start)s) TO (%(end)s);
-        """
-    ).format(partition=sql.Identifier(name), table=EVENTS_TABLE, default_partition=DEFAULT_PARTITION)
+    moving = sql.Identifier("usage_event_moving")
+    in_range = sql.SQL("occurred_at >= %(start)s AND occurred_at < %(end)s")
+    return (
+        sql.SQL("LOCK TABLE {default_partition} IN EXCLUSIVE MODE").format(
+            default_partition=DEFAULT_PARTITION
+        ),
+        sql.SQL(
+            "CREATE TEMP TABLE {moving} ON COMMIT DROP AS SELECT * FROM {default_partition} WHERE {r}"
+        ).format(moving=moving, default_partition=DEFAULT_PARTITION, r=in_range),
+        sql.SQL("DELETE FROM {default_partition} WHERE {r}").format(
+            default_partition=DEFAULT_PARTITION, r=in_range
+        ),
+        partition_create(name),
+        sql.SQL("INSERT INTO {partition} SELECT * FROM {moving}").format(
+            partition=sql.Identifier(name), moving=moving
+        ),
+        sql.SQL("DROP TABLE {moving}").format(moving=moving),
+    )
 
 
 def partition_drop(name: str) -> sql.Composed:

@@ -26,13 +26,13 @@ from django.db import connection, connections
 from django_tenants.management.commands import SyncCommon
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 from django_tenants.migration_executors.base import run_migrations
-from django_tenants.utils import quote_schema_name, schema_exists
+from django_tenants.utils import schema_exists
 
 from core.db import roles
 from core.progress import ProgressBar
 from tenants.migration_state import schemas_up_to_date
 from tenants.models import Client
-from tenants.template import clone_script_cache_clear, template_schema_name
+from tenants.template import clone_script_cache_clear, template_schema_create, template_schema_name
 
 EXECUTORS = ("multiprocessing", "standard")
 NO_SKIP_OPTIONS = ("fake", "fake_initial", "prune", "run_syncdb", "plan")
@@ -149,8 +149,7 @@ class Command(MigrateSchemasCommand):
         else:
             # Migrated with the tenants (created if missing), so new tenants copy a current template.
             template = template_schema_name()
-            with connection.cursor() as cursor:
-                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_schema_name(template)}")
+            template_schema_create()
             in_process.append(template)
             tenant_schemas = list(
                 Client.objects.real().order_by("schema_name").values_list("schema_name", flat=True)

@@ -1,0 +1,124 @@
+"""Schema-based sharding as set up by scripts/citus.sh: public and the template stay local on the
+coordinator, every provisioned tenant schema is a distributed schema on one worker, and new
+tenants are spread over both workers."""
+
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tenants import clone_sql, template
+from tenants.models import Client
+from tenants.services import tenant_provision
+from tests.support.citus import (
+    coordinator_rows,
+    shard_tables_on,
+    tenant_node,
+    tenants_by_node,
+    worker_connection,
+)
+from tests.support.tenants import PASSWORD
+
+pytestmark = pytest.mark.citus
+
+
+def _distributed_schemas() -> set[str]:
+    return {row[0] for row in coordinator_rows("SELECT schema_name::text FROM citus_schemas")}
+
+
+def test_public_and_the_template_stay_local_tenants_are_distributed(tenants, db):
+    distributed = _distributed_schemas()
+    assert {"acme", "globex"} <= distributed
+    assert settings.TENANT_TEMPLATE_SCHEMA not in distributed and "public" not in distributed
+    # No public or template table is in Citus's metadata: they are plain coordinator tables.
+    assert (
+        coordinator_rows(
+            """
+        SELECT p.logicalrelid::text FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
+        WHERE c.relnamespace IN ('public'::regnamespace, %s::regnamespace)
+        """,
+            [settings.TENANT_TEMPLATE_SCHEMA],
+        )
+        == []
+    )
+
+
+@pytest.fixture(scope="module")
+def spread(tenants, django_db_blocker) -> list[str]:
+    """Four tenants provisioned (committed) on the cluster."""
+    run = uuid.uuid4().hex[:6]
+    with django_db_blocker.unblock():
+        slugs = [
+            tenant_provision(
+                slug=f"place{run}{i}",
+                name=f"Place {i}",
+                owner_email=f"o@place{run}{i}.example",
+                owner_password=PASSWORD,
+            ).tenant.schema_name
+            for i in range(4)
+        ]
+        connection.set_schema_to_public()
+    return slugs
+
+
+def test_provisioned_tenants_are_distributed_schemas_on_both_workers(spread, db):
+    assert set(spread) <= _distributed_schemas()
+    # citus_shards: every table of a tenant is one shard, all on the same worker.
+    placements = coordinator_rows(
+        """
+        SELECT s.schema_name::text, count(*), array_agg(DISTINCT sh.nodeport)
+        FROM citus_schemas s JOIN citus_shards sh ON sh.colocation_id = s.colocation_id
+        WHERE s.schema_name::text = ANY(%s) GROUP BY 1
+        """,
+        [spread],
+    )
+    tables = coordinator_rows(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = %s", [settings.TENANT_TEMPLATE_SCHEMA]
+    )[0][0]
+    shapes = {schema: (count, len(ports)) for schema, count, ports in placements}
+    assert shapes == dict.fromkeys(spread, (tables, 1))
+    ports = {ports[0] for _schema, _count, ports in placements}
+    assert len(ports) == 2, f"the new tenants are all on one worker: {placements}"
+    # And the worker really holds them (shard tables on disk there, none on the other worker).
+    for node, schemas in tenants_by_node().items():
+        for schema in set(spread) & set(schemas):
+            assert len(shard_tables_on(node, schema)) == tables
+        others = [other for other in tenants_by_node() if other != node]
+        for schema in set(spread) & set(schemas):
+            assert shard_tables_on(others[0], schema) == []
+
+
+def test_the_tenants_data_is_on_its_worker(spread, db):
+    schema = spread[0]
+    node = tenant_node(tenant=Client.objects.get(schema_name=schema))
+    with worker_connection(node) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace"
+            " AND relname ~ '^accounts_user_[0-9]+$'",
+            [schema],
+        )
+        (shard,) = cursor.fetchone()
+        cursor.execute(f'SELECT email FROM "{schema}".{shard}')
+        assert cursor.fetchall() == [(f"o@{schema}.example",)]
+
+
+def test_a_copy_on_citus_matches_a_migrated_schema(tenants, db):
+    """The Citus form of the copy script gives what running the migrations gives, both as
+    distributed schemas. (Citus makes the identity sequences of distributed tables bigint;
+    their limits stay those of the integer columns.)"""
+    template.schema_create_from_template(schema_name="cluscopy")
+    template._schema_create_by_migrating("clusmigr")
+    copied = clone_sql.schema_fingerprint(schema_name="cluscopy")
+    migrated = clone_sql.schema_fingerprint(schema_name="clusmigr")
+    for key in ("columns", "constraints", "indexes", "row_counts"):
+        assert copied[key] == migrated[key], key
+    limits = [
+        (row[0], row[2], row[3])
+        for row in coordinator_rows(
+            "SELECT sequencename, schemaname, max_value, increment_by FROM pg_sequences"
+            " WHERE schemaname IN ('cluscopy', 'clusmigr') ORDER BY 1, 2"
+        )
+    ]
+    assert limits[0::2] == limits[1::2]
+    assert {"cluscopy", "clusmigr"} <= _distributed_schemas()
