@@ -80,6 +80,7 @@ def tenants_drop_fast(*, prefix: str, batch: int = 20) -> int:
     from django_tenants.utils import quote_schema_name
 
     from audit.models import AuditRecord
+    from core.db.roles import owner_role, tenant_role_drop
     from tenants.models import Domain
 
     connection.set_schema_to_public()
@@ -87,10 +88,13 @@ def tenants_drop_fast(*, prefix: str, batch: int = 20) -> int:
     for start in range(0, len(found), batch):
         chunk = found[start : start + batch]
         pks = [pk for pk, _schema in chunk]
-        with transaction.atomic(), connection.cursor() as cursor:
+        # As the owner role, like a purge; the tenants' own roles go with their schemas.
+        with owner_role(), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 "DROP SCHEMA IF EXISTS " + ", ".join(quote_schema_name(s) for _pk, s in chunk) + " CASCADE"
             )
+            for _pk, schema in chunk:
+                tenant_role_drop(schema_name=schema)
             AuditRecord.objects.filter(tenant_id__in=pks).update(tenant=None)
             Domain.objects.filter(tenant_id__in=pks).delete()
             Client.objects.filter(pk__in=pks).delete()
