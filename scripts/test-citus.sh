@@ -36,6 +36,9 @@ set -a; . .data/citus.env; set +a
 # workers as the current role, which needs LOGIN and node authentication per tenant role). The
 # single node's role names in .data/db.env do not exist here either: empty values win over it.
 export DB_TENANT_ROLES=false DB_OWNER_ROLE= DB_APP_ROLE= DB_STATS_WRITER_ROLE= DB_STATS_READER_ROLE=
+export DATABASE_OWNER_URL= STATS_DATABASE_OWNER_URL=
+# Citus forwards a DDL statement's whole text to the workers: the search_path goes on its own.
+export DB_PREFIX_SEPARATE=true
 export TEST_DB_NAME="$TEST_DB"
 # Every pass reuses the databases made above: pytest neither creates nor drops them.
 PYTEST=("$PY" -m pytest --reuse-db -p no:randomly -p no:cacheprovider ${CITUS_PYTEST_ARGS:-})
@@ -44,12 +47,14 @@ PRODUCT=(tests/security/test_isolation.py tests/tasks_app)
 log "1/3 against the coordinator 127.0.0.1:$CITUS_PORT"
 # tests/usage_stats but its statement-planning test (it plans with NULL parameters, which
 # Citus refuses for a distribution column) and the demo-people test, which fails in this
-# fixed order on one server too (people committed by earlier tests in the same tenant).
+# fixed order on one server too (people committed by earlier tests in the same tenant); the
+# stats-role tests, since the cluster runs without the single node's roles (see above).
 "${PYTEST[@]}" tests/citus/test_placement.py tests/citus/test_move.py tests/citus/test_stats.py \
   tests/citus/test_migrate.py tests/tenants/test_provisioning.py tests/tenants/test_lifecycle.py \
   "${PRODUCT[@]}" tests/usage_stats \
   --deselect tests/usage_stats/test_schema.py::test_every_runtime_statement_plans_against_the_migrated_schema \
-  --deselect tests/usage_stats/test_rollup.py::test_demo_activity_is_what_the_demo_people_would_produce_and_is_labelled
+  --deselect tests/usage_stats/test_rollup.py::test_demo_activity_is_what_the_demo_people_would_produce_and_is_labelled \
+  --ignore tests/usage_stats/test_stats_roles.py
 
 log "2/3 the rebalancer, 100 tenants"
 "${PYTEST[@]}" tests/citus/test_rebalance.py

@@ -68,6 +68,11 @@ if DB_POOLER == "pgbouncer-transaction":
 elif DB_POOLER:
     raise ImproperlyConfigured(f"DB_POOLER must be empty or 'pgbouncer-transaction', not {DB_POOLER!r}.")
 
+# Send each transaction's role and search_path in a round trip of its own instead of in
+# front of its first statement: needed on Citus, which forwards a DDL statement's whole text
+# to the workers (scripts/test-citus.sh turns it on; docs/scale-out.md).
+DB_PREFIX_SEPARATE = env.bool("DB_PREFIX_SEPARATE", default=False)
+
 # Public-schema models that tenant models may reference, because they would become Citus
 # reference tables (core/checks.py, docs/scale-out.md). Labels like "tenants.Plan".
 CITUS_REFERENCE_TABLES: list[str] = []

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
@@ -129,13 +130,23 @@ class PrefixedStatementsMixin:
         in_transaction = not self.autocommit  # type: ignore[attr-defined]
         if not prefix or (in_transaction and self._local_prefix_key == key):
             return execute(sql, params, many, context)
-        if not in_transaction and isinstance(sql, str) and _NO_TRANSACTION_BLOCK.match(sql):
-            raw = context["cursor"].cursor
-            raw.execute(prefix.replace("SET LOCAL", "SET"))
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                raw.execute(_SESSION_UNDO)
+        # On Citus the prefix goes in its own round trip: Citus forwards a DDL statement's whole
+        # query text to the workers, which refuse several commands in one (DB_PREFIX_SEPARATE).
+        separate = bool(getattr(settings, "DB_PREFIX_SEPARATE", False))
+        if not in_transaction and (separate or (isinstance(sql, str) and _NO_TRANSACTION_BLOCK.match(sql))):
+            # A cursor of its own, so the statement's results stay readable on the caller's.
+            with context["cursor"].cursor.connection.cursor() as raw:
+                raw.execute(prefix.replace("SET LOCAL", "SET"))
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    raw.execute(_SESSION_UNDO)
+        if separate:
+            with context["cursor"].cursor.connection.cursor() as raw:
+                raw.execute(prefix)
+            result = execute(sql, params, many, context)
+            self._local_prefix_key = key
+            return result
         if params is not None:
             # The driver interpolates parameters into the whole string.
             prefix = prefix.replace("%", "%%")
