@@ -183,7 +183,9 @@ class RouteCache:
         elif due:
             table, _changed = self._check()
         route = table.get(host)
-        if route is None and not due and self._miss_token_take(now):
+        # A host about to be refused (unknown, or closed: suspended or deleted) is checked
+        # once more, rate-limited: a purged subdomain signed up again is open at once.
+        if (route is None or route.is_suspended) and not due and self._miss_token_take(now):
             table, changed = self._check()
             if changed:
                 self._miss_token_refund()
