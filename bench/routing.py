@@ -6,7 +6,7 @@ be the 404 page. The database side counts what the flood cost: transactions comm
 the database (`pg_stat_database.xact_commit`; every query of a worker outside a
 transaction is one) during the flood, minus what the same workers commit while idle for
 as long (their job relay threads), per second per worker process. The target is at most
-2: the periodic version check (TENANT_ROUTES_CHECK_S = 0.6 s) plus the rate-limited
+2: the periodic version check (TENANT_ROUTES_CHECK_S = 0.7 s) plus the rate-limited
 checks of missing hosts. The request rate is printed beside it, and the idle rate is the
 baseline.
 """

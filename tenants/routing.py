@@ -12,7 +12,7 @@ table in that process at once, and after commit bump the routing version, a sequ
 the public schema (`tenants_routes_version`: bumping takes no lock, reading it is one
 index-free query of one row). Every process compares the version it loaded its table at:
 
-- at most once per TENANT_ROUTES_CHECK_S (default 0.6 s), on the first request after that
+- at most once per TENANT_ROUTES_CHECK_S (default 0.7 s), on the first request after that
   interval, so a change is enforced by every process for every request that starts more
   than TENANT_ROUTES_CHECK_S after the change committed (plus the reload, a few ms). **The
   documented bound is 1 s** with the default; a process that serves no requests makes no
@@ -21,7 +21,8 @@ index-free query of one row). Every process compares the version it loaded its t
   created (the redirect after a sign-up, reaching another worker) is then found at once.
   Such a check that finds the version unchanged (a typo, a random subdomain) spends a
   token of a bucket refilled at ROUTES_MISS_CHECKS_PER_S (0.5 a second); a check that
-  finds a change is refunded. So a flood of random hosts costs about 1.7 queries a second per
+  finds a change is refunded, and any check that finds no change restarts the periodic
+  interval. So a flood of random hosts costs about 1.5 queries a second per
   process in all (the periodic checks included; `make bench` measures it) and a fresh
   tenant's first request is never a 404 while nobody floods; during a flood, a new
   tenant is found within the periodic bound instead.

@@ -19,7 +19,7 @@ TENANT_TEMPLATE_SCHEMA = "tenant_template"
 # host 404, rate-limited), so a change made in any process is enforced everywhere within 1 s
 # with the default; in the same process at once. The whole table is also reloaded when older
 # than TENANT_CACHE_TTL_S, a backstop.
-TENANT_ROUTES_CHECK_S = env.float("TENANT_ROUTES_CHECK_S", default=0.6)
+TENANT_ROUTES_CHECK_S = env.float("TENANT_ROUTES_CHECK_S", default=0.7)
 TENANT_CACHE_TTL_S = env.float("TENANT_CACHE_TTL_S", default=60.0)
 # A deleted organisation is purged (schema dropped, usage data deleted) this many days after
 # its deletion; staff can restore it until then. Old hosts kept after a change of subdomain
