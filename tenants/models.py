@@ -16,7 +16,8 @@ class ClientQuerySet(models.QuerySet["Client"]):
 
 
 class Client(TenantMixin):
-    """An organisation. Its schema is named after its slug (`acme` -> schema `acme`)."""
+    """An organisation. Its schema is named after the slug it was created with (`acme` ->
+    schema `acme`), or `t_<hex>` when a sign-up took a spare schema (tenants/services/spares.py)."""
 
     # The organisation's identity, never reused: everything kept outside its own schema (usage
     # events and rollups, audit records, the email index, exports) is keyed by it. The slug and
@@ -92,6 +93,22 @@ class Client(TenantMixin):
             super()._drop_schema(force_drop)
             if force_drop or self.auto_drop_schema:
                 tenant_role_drop(schema_name=self.schema_name)
+
+
+class SpareSchema(models.Model):
+    """A tenant schema copied from the template ahead of a sign-up, with its role and grants
+    (tenants/services/spares.py). `migrations_key` names the template's migrations it was
+    copied at: a spare from an older template is never taken, and the refill drops it."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    migrations_key = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.schema_name
 
 
 class Domain(DomainMixin):

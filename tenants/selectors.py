@@ -1,6 +1,7 @@
 """Reads for tenants."""
 
-from .models import Client, Domain
+from .models import Client, Domain, SpareSchema
+from .template import template_migrations_key
 
 
 def tenant_get(*, slug: str) -> Client | None:
@@ -10,3 +11,9 @@ def tenant_get(*, slug: str) -> Client | None:
 
 def domain_list(*, tenant: Client) -> list[Domain]:
     return list(Domain.objects.filter(tenant=tenant).order_by("-is_primary", "domain"))
+
+
+def spare_schemas_count() -> tuple[int, int]:
+    """(spares of the template as it is now, spares of an older one) (services/spares.py)."""
+    current = SpareSchema.objects.filter(migrations_key=template_migrations_key()).count()
+    return current, SpareSchema.objects.count() - current

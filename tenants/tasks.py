@@ -72,6 +72,16 @@ def tenants_purge_grace_ended() -> int:
     return len(purged)
 
 
+@shared_task(name="tenants.spare_schemas_refill")
+def spare_schemas_refill_job() -> int:
+    """Keep TENANT_SPARE_SCHEMAS spare schemas ready (tenants/services/spares.py), dropping
+    those of an older template. Idempotent: concurrent runs leave one to do the work.
+    Returns how many spares it made."""
+    from tenants.services import spare_schemas_refill
+
+    return len(spare_schemas_refill().made)
+
+
 @shared_task(bind=True, name="tenants.tenant_export_job")
 def tenant_export_job(self: Any, progress_id: int, fmt: str) -> str:
     """Write one requested tenant export (tenants/exports.py); idempotent per job id."""

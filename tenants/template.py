@@ -21,6 +21,7 @@ migrations in the new schema, which is slow but always right.
 """
 
 import functools
+import hashlib
 import logging
 
 from django.conf import settings
@@ -38,7 +39,7 @@ from core.db.roles import (
     tenant_roles_enabled,
 )
 
-from .clone_sql import CloneScript, TemplateUnsupported, clone_sql_generate
+from .clone_sql import CloneScript, TemplateUnsupported, clone_relations, clone_sql_generate
 from .migration_state import MigrationKey, migrations_missing, schemas_applied_migrations
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,12 @@ def template_schema_name() -> str:
 def template_applied_migrations() -> set[MigrationKey]:
     name = template_schema_name()
     return schemas_applied_migrations(schema_names=[name])[name]
+
+
+def template_migrations_key() -> str:
+    """A digest of the template's migrations: what a spare schema was copied at (spares.py)."""
+    applied = sorted(template_applied_migrations())
+    return hashlib.sha256("\n".join(f"{app}.{name}" for app, name in applied).encode()).hexdigest()
 
 
 def template_is_current() -> bool:
@@ -138,6 +145,8 @@ def schema_create_from_template(*, schema_name: str) -> None:
                 role=tenant_role_of(schema_name),
                 owner=owner_role_name(),
                 app=app_role_name(),
+                tables=script.tables,
+                sequences=script.sequences,
             ).as_string(connection.connection)
             if len(batches) == 1:
                 batches[0] += "; " + role_sql  # the role and its grants travel in the copy's round trip
@@ -181,7 +190,8 @@ def _clone_script_for(applied: frozenset[MigrationKey], citus: bool = False) -> 
     except TemplateUnsupported as exc:
         logger.warning("Tenant template cannot be copied (%s); new tenants are migrated instead.", exc)
         return CloneScript(applied=applied, sql=None, reason=str(exc))
-    return CloneScript(applied=applied, sql=sql)
+    tables, sequences = clone_relations(template_schema_name())
+    return CloneScript(applied=applied, sql=sql, tables=tables, sequences=sequences)
 
 
 def clone_script_cache_clear() -> None:

@@ -88,12 +88,19 @@ def tenants(django_db_setup, django_db_blocker) -> dict[str, TenantInfo]:
 
 @pytest.fixture
 def acme(tenants, db) -> TenantInfo:
-    return tenants["acme"]
+    return _fresh(tenants["acme"])
 
 
 @pytest.fixture
 def globex(tenants, db) -> TenantInfo:
-    return tenants["globex"]
+    return _fresh(tenants["globex"])
+
+
+def _fresh(info: TenantInfo) -> TenantInfo:
+    # The session's tenant objects are shared: a test that changed one in memory (a subdomain
+    # change, rolled back in the database) must not hand the change to the next test.
+    info.tenant.refresh_from_db()
+    return info
 
 
 @pytest.fixture(autouse=True)

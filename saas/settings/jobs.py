@@ -84,6 +84,8 @@ CELERY_BEAT_SCHEDULE = {
     "usage-partitions": {"task": "usage_stats.stats_partitions", "schedule": crontab(hour=3, minute=17)},
     "sessions-purge": {"task": "tenants.sessions_purge_fanout", "schedule": crontab(hour=4, minute=7)},
     "jobs-records-purge": {"task": "core.jobs_records_purge", "schedule": crontab(hour=2, minute=41)},
+    # Sign-ups queue a refill too; this one also replaces spares after a deploy.
+    "tenants-spares-refill": {"task": "tenants.spare_schemas_refill", "schedule": 300.0},
     "tenants-purge-grace-ended": {
         "task": "tenants.tenants_purge_grace_ended",
         "schedule": crontab(hour=5, minute=23),

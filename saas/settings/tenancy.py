@@ -25,6 +25,9 @@ TENANT_CACHE_TTL_S = env.float("TENANT_CACHE_TTL_S", default=60.0)
 # its deletion; staff can restore it until then. Old hosts kept after a change of subdomain
 # redirect for as long. The tests use 0.
 TENANT_DELETION_GRACE_DAYS = env.float("TENANT_DELETION_GRACE_DAYS", default=30.0)
+# Tenant schemas kept copied ahead of sign-ups (tenants/services/spares.py): a sign-up takes
+# one instead of copying the template, and a job makes the next one. 0 copies on sign-up.
+TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=2)
 # Optional shared copy of the routing table (e.g. redis://host:6379/1), so refreshes come
 # from the cache and not from the database; empty keeps it in process memory only.
 TENANT_CACHE_URL = env.str("TENANT_CACHE_URL", default="")

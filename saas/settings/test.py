@@ -15,6 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_THROTTLE_IP_FAILURES = 1_000_000
 # Deleted organisations may be purged at once (tests/tenants/test_grace.py).
 TENANT_DELETION_GRACE_DAYS = env.float("TENANT_DELETION_GRACE_DAYS", default=0.0)
+# Tests name schemas after slugs (a sign-up copies the template); tests/tenants/test_spares.py
+# turns the spare schemas on.
+TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=0)
 # The same for the per-IP limits of sign-ups and account mails; tests/accounts/test_signup.py
 # and test_password_reset.py set them low to test them.
 SIGNUP_THROTTLE_PER_IP = 1_000_000

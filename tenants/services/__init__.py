@@ -7,6 +7,7 @@ changes or removes a tenant or a domain.
   `tenants_purge_due`;
 - subdomain.py: `tenant_subdomain_change`, `domains_redirect_expired_remove`;
 - imports.py: `tenant_import`;
+- spares.py: `spare_schemas_refill`, `spare_schema_claim` (schemas copied ahead of sign-ups);
 - domains.py: `domain_add`, `domain_set_primary`, `domain_remove`.
 """
 
@@ -33,6 +34,7 @@ from .provisioning import (
     tenant_slug_validate,
     tenants_bulk_create,
 )
+from .spares import SpareRefill, spare_schema_claim, spare_schemas_drop_all, spare_schemas_refill
 from .subdomain import domains_redirect_expired_remove, tenant_subdomain_change
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "SLUG_MIN_LEN",
     "BulkCreateResult",
     "ProvisionedTenant",
+    "SpareRefill",
     "domain_add",
     "domain_normalize",
     "domain_remove",
@@ -49,6 +52,9 @@ __all__ = [
     "domain_validate",
     "domains_redirect_expired_remove",
     "public_tenant_ensure",
+    "spare_schema_claim",
+    "spare_schemas_drop_all",
+    "spare_schemas_refill",
     "tenant_delete",
     "tenant_export",
     "tenant_host",

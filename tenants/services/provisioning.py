@@ -24,6 +24,7 @@ from core.text import text_problem
 
 from ..models import Client, Domain
 from ..template import template_ensure
+from .spares import spare_schema_claim, spares_enabled, spares_refill_enqueue
 
 # A lowercase DNS label that is also a safe schema name: starts with a letter,
 # letters/digits/hyphens, no trailing hyphen.
@@ -172,8 +173,14 @@ def _tenant_create(
         )
     if Client.objects.filter(slug=slug).exists() or Client.objects.filter(schema_name=slug).exists():
         raise ValidationError({"slug": ["This subdomain is already taken."]}, code="taken")
-    tenant = Client(schema_name=slug, slug=slug, name=name)
+    # A spare schema made ahead (spares.py), or else a copy of the template made now.
+    spare = spare_schema_claim()
+    tenant = Client(schema_name=spare or slug, slug=slug, name=name)
+    if spare is not None:
+        tenant.auto_create_schema = False
     tenant.save(verbosity=0)
+    if spares_enabled():
+        spares_refill_enqueue()  # on commit: the job makes the next spare
     domain = Domain.objects.create(domain=tenant_host(slug), tenant=tenant, is_primary=True)
     with schema_context(tenant.schema_name):
         owner = get_user_model().objects.create_user(
