@@ -12,6 +12,7 @@ The fast password hasher is used: the default hasher's cost is the same whatever
 The first call of each way is left out (it may rebuild the template or the copy script).
 """
 
+import logging
 import statistics
 import time
 import uuid
@@ -43,6 +44,7 @@ def provision_timed(*, prefix: str, creations: int, slugs: list[str]) -> Provisi
 
     run_id = uuid.uuid4().hex[:6]
     out = ProvisionTimings()
+    logging.getLogger("tenants.services.spares").setLevel(logging.WARNING)  # a line per refill
 
     def provision(slug: str) -> float:
         started = time.perf_counter()

@@ -7,10 +7,11 @@ import uuid
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from tenants import clone_sql, template
 from tenants.models import Client
-from tenants.services import tenant_provision
+from tenants.services import spare_schemas_drop_all, spare_schemas_refill, tenant_provision
 from tests.support.citus import (
     coordinator_rows,
     shard_tables_on,
@@ -18,7 +19,7 @@ from tests.support.citus import (
     tenants_by_node,
     worker_connection,
 )
-from tests.support.tenants import PASSWORD
+from tests.support.tenants import PASSWORD, tenant_delete_now
 
 pytestmark = pytest.mark.citus
 
@@ -122,3 +123,34 @@ def test_a_copy_on_citus_matches_a_migrated_schema(tenants, db):
     ]
     assert limits[0::2] == limits[1::2]
     assert {"cluscopy", "clusmigr"} <= _distributed_schemas()
+
+
+def test_a_spare_is_a_distributed_schema_and_a_sign_up_on_it_works(tenants, django_db_blocker):
+    """Spare schemas (tenants/services/spares.py) are made distributed, ahead; a sign-up takes
+    one and its owner's row lands in the spare's shard on the worker (all committed, so the
+    worker sees it)."""
+    slug = f"spare{uuid.uuid4().hex[:6]}"
+    with django_db_blocker.unblock(), override_settings(TENANT_SPARE_SCHEMAS=1):
+        try:
+            (spare,) = spare_schemas_refill().made
+            assert spare in _distributed_schemas()
+            tenant = tenant_provision(
+                slug=slug, name="Spare", owner_email=f"o@{slug}.example", owner_password=PASSWORD
+            ).tenant
+            connection.set_schema_to_public()
+            assert tenant.schema_name == spare
+            with worker_connection(tenant_node(tenant=tenant)) as conn, conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace"
+                    " AND relname ~ '^accounts_user_[0-9]+$'",
+                    [spare],
+                )
+                (shard,) = cursor.fetchone()
+                cursor.execute(f'SELECT email FROM "{spare}".{shard}')
+                assert cursor.fetchall() == [(f"o@{slug}.example",)]
+        finally:
+            connection.set_schema_to_public()
+            made = Client.objects.filter(slug=slug).first()
+            if made is not None:
+                tenant_delete_now(made)
+            spare_schemas_drop_all()
