@@ -13,19 +13,15 @@ baseline.
 
 import http.client
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import urllib.request
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from .server import gunicorn_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
@@ -115,56 +111,5 @@ def _flood(port: int, count: int) -> list[int]:
     return statuses
 
 
-@contextmanager
 def _gunicorn():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "USAGE_STATS_ENABLED": "false",
-        "WEB_CONCURRENCY": str(WORKERS),
-        "GUNICORN_THREADS": "1",
-    }
-    # A file, not a pipe: 10,000 access-log lines would fill a pipe nobody reads and stall
-    # the workers.
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "saas.wsgi",
-            "-c",
-            "saas/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(log.read().decode(errors="replace")[-2000:]) from None
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    return gunicorn_serving(label="routing", env={}, workers=WORKERS)

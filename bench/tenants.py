@@ -22,14 +22,13 @@ measured tenants are deleted afterwards.
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from django.conf import settings
@@ -55,6 +54,7 @@ from tenants.selectors import tenant_get
 from tenants.services import tenant_delete, tenant_provision, tenant_purge, tenants_bulk_create
 
 from .provisioning import FAST_HASHER, provision_timed
+from .server import gunicorn_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_TENANTS = 1000
@@ -362,57 +362,13 @@ def _http_tenant_ensure() -> tuple[str, str, str]:
     )
 
 
-@contextmanager
 def _gunicorn(settings_module: str):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     env = {
-        **os.environ,
         "DJANGO_SETTINGS_MODULE": settings_module,
-        "DEBUG": "false",
-        "USAGE_STATS_ENABLED": "false",
         "BENCH_PLAIN_SCHEMA": HTTP_TENANT,
         "BENCH_TENANT_ROLE": tenant_role_of(HTTP_TENANT),
-        "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "1",
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "saas.wsgi",
-            "-c",
-            "saas/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(process.stderr.read().decode()[-2000:]) from None
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn ({settings_module}) did not start") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return gunicorn_serving(label=settings_module, env=env, workers=2)
 
 
 def _get(port: int, host: str, cookie: str) -> str:

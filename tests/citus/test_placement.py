@@ -17,7 +17,7 @@ from tests.support.citus import (
     shard_tables_on,
     tenant_node,
     tenants_by_node,
-    worker_connection,
+    user_emails_on,
 )
 from tests.support.tenants import PASSWORD, tenant_delete_now
 
@@ -93,15 +93,7 @@ def test_provisioned_tenants_are_distributed_schemas_on_both_workers(spread, db)
 def test_the_tenants_data_is_on_its_worker(spread, db):
     schema = spread[0]
     node = tenant_node(tenant=Client.objects.get(schema_name=schema))
-    with worker_connection(node) as conn, conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace"
-            " AND relname ~ '^accounts_user_[0-9]+$'",
-            [schema],
-        )
-        (shard,) = cursor.fetchone()
-        cursor.execute(f'SELECT email FROM "{schema}".{shard}')
-        assert cursor.fetchall() == [(f"o@{schema}.example",)]
+    assert user_emails_on(node, schema) == [f"o@{schema}.example"]
 
 
 def test_a_copy_on_citus_matches_a_migrated_schema(tenants, db):
@@ -139,15 +131,7 @@ def test_a_spare_is_a_distributed_schema_and_a_sign_up_on_it_works(tenants, djan
             ).tenant
             connection.set_schema_to_public()
             assert tenant.schema_name == spare
-            with worker_connection(tenant_node(tenant=tenant)) as conn, conn.cursor() as cursor:
-                cursor.execute(
-                    "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace"
-                    " AND relname ~ '^accounts_user_[0-9]+$'",
-                    [spare],
-                )
-                (shard,) = cursor.fetchone()
-                cursor.execute(f'SELECT email FROM "{spare}".{shard}')
-                assert cursor.fetchall() == [(f"o@{slug}.example",)]
+            assert user_emails_on(tenant_node(tenant=tenant), spare) == [f"o@{slug}.example"]
         finally:
             connection.set_schema_to_public()
             made = Client.objects.filter(slug=slug).first()

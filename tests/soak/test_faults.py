@@ -116,7 +116,7 @@ def _request_events_since(cluster: Cluster, started_at: float, *, failed: bool |
         with conn.cursor() as cur:
             cur.execute(
                 "SELECT count(*) FROM usage_event "
-                f"WHERE event = 'request' AND occurred_at >= to_timestamp(%s) {condition}",
+                f"WHERE event IN ('request', 'api.call') AND occurred_at >= to_timestamp(%s) {condition}",
                 [started_at],
             )
             return cur.fetchone()[0]

@@ -48,7 +48,8 @@ def request_events_since(started_at: float) -> int:
 
     with connections[settings.STATS_DB_ALIAS].cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM usage_event WHERE event = 'request' AND occurred_at >= to_timestamp(%s)",
+            "SELECT count(*) FROM usage_event WHERE event IN ('request', 'api.call')"
+            " AND occurred_at >= to_timestamp(%s)",
             [started_at],
         )
         return cursor.fetchone()[0]

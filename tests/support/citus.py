@@ -61,6 +61,19 @@ def shard_tables_on(node: Node, schema: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def user_emails_on(node: Node, schema: str) -> list[str]:
+    """The emails in a tenant's user table, read from its shard on the worker itself."""
+    with worker_connection(node) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace"
+            " AND relname ~ '^accounts_user_[0-9]+$'",
+            [schema],
+        )
+        (shard,) = cursor.fetchone()
+        cursor.execute(f'SELECT email FROM "{schema}".{shard} ORDER BY 1')
+        return [row[0] for row in cursor.fetchall()]
+
+
 def schema_rows(schema: str) -> dict[str, list[str]]:
     """Every row of every table of a schema, as text, sorted: to compare data before and after."""
     tables = [

@@ -20,10 +20,10 @@ from tenants.selectors import tenant_get
 from tenants.services import spare_schemas_drop_all, spare_schemas_refill, tenant_provision
 from tenants.services.spares import SPARE_PREFIX
 from tenants.tasks import spare_schemas_refill_job
+from tests.support.roles import role_exists, rows, sequences_without_usage, tables_without_every_privilege
 from tests.support.tenants import PASSWORD, tenant_delete_now
 
 from .conftest import unique_slug
-from .test_tenant_roles import _fetch, _role_exists, _tables_without_every_privilege
 
 
 @pytest.fixture
@@ -33,18 +33,6 @@ def spares_on(tenants, db):
     spare_schemas_drop_all()
 
 
-def _sequences_not_granted(role: str, schema: str) -> list[str]:
-    return [
-        row[0]
-        for row in _fetch(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = %s AND c.relkind = 'S'"
-            " AND CASE c.relkind WHEN 'S' THEN NOT has_sequence_privilege(%s, c.oid, 'USAGE') END",
-            [schema, role],
-        )
-    ]
-
-
 def test_the_refill_copies_spares_with_their_role_and_grants(spares_on):
     refill = spare_schemas_refill()
 
@@ -52,9 +40,9 @@ def test_the_refill_copies_spares_with_their_role_and_grants(spares_on):
     for name in refill.made:
         assert name.startswith(SPARE_PREFIX) and schema_exists(name)
         role = roles.tenant_role_of(name)
-        assert _role_exists(role)
-        assert _tables_without_every_privilege(role, name) == []
-        assert _sequences_not_granted(role, name) == []
+        assert role_exists(role)
+        assert tables_without_every_privilege(role, name) == []
+        assert sequences_without_usage(role, name) == []
     assert sorted(SpareSchema.objects.values_list("schema_name", flat=True)) == sorted(refill.made)
     # Already full: the next run makes nothing (the job says how many it made).
     assert spare_schemas_refill_job() == 0
@@ -83,7 +71,7 @@ def test_a_sign_up_takes_a_spare_and_its_people_work_in_it(spares_on):
     with schema_context(ready[0]):
         assert Task.objects.filter(title="First task in a spare").count() == 1
     # And nothing of another tenant's: the role sees acme's tables as little as before.
-    assert _fetch("SELECT has_schema_privilege(%s, 'acme', 'USAGE')", [roles.tenant_role_of(ready[0])]) == [
+    assert rows("SELECT has_schema_privilege(%s, 'acme', 'USAGE')", [roles.tenant_role_of(ready[0])]) == [
         (False,)
     ]
 
@@ -101,7 +89,7 @@ def test_a_spare_of_an_older_template_is_never_taken_and_the_refill_replaces_it(
 
     refill = spare_schemas_refill()
     assert refill.dropped == [old] and len(refill.made) == 2
-    assert not schema_exists(old) and not _role_exists(roles.tenant_role_of(old))
+    assert not schema_exists(old) and not role_exists(roles.tenant_role_of(old))
 
 
 def test_a_failed_sign_up_puts_its_spare_back(spares_on):

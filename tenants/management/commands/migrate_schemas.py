@@ -8,7 +8,8 @@
 - A schema that fails does not stop the others; progress is shown as `N/M schemas`, the
   run ends with a summary (migrated, up to date, failed with schema and error) and exits
   non-zero if any schema failed.
-- The tenant template schema (tenants/template.py) is migrated with the tenants.
+- The tenant template schema (tenants/template.py) is migrated with the tenants; when it
+  was, the spare schemas job is queued to replace the spares (tenants/services/spares.py).
 
 Skipping is off when a run asks for something other than "apply everything" (an app label
 or target migration, --fake, --fake-initial, --prune, --run-syncdb, --plan) or with
@@ -32,6 +33,7 @@ from core.db import roles
 from core.progress import ProgressBar
 from tenants.migration_state import schemas_up_to_date
 from tenants.models import Client
+from tenants.services.spares import spares_enabled, spares_refill_enqueue
 from tenants.template import clone_script_cache_clear, template_schema_create, template_schema_name
 
 EXECUTORS = ("multiprocessing", "standard")
@@ -187,6 +189,8 @@ class Command(MigrateSchemasCommand):
             self._record(summary, *_migrate_one(args, child_options, "standard", schema), verbosity)
         if template_schema_name() in summary.migrated:
             clone_script_cache_clear()
+            if spares_enabled():
+                spares_refill_enqueue()  # the spares are of the old template now: replace them
         if not pending:
             return
         if executor == "multiprocessing" and workers > 1 and len(pending) > 1:
