@@ -74,7 +74,7 @@ def spare_schema_claim() -> str | None:
     if not spares_enabled():
         return None
     key = template_migrations_key()
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM, [key])
         row = cursor.fetchone()
