@@ -23,7 +23,7 @@ from usage_stats.rollups import histogram
 from usage_stats.rollups.rollup import RollupState, rollup_state
 
 from . import sql
-from .periods import Period, month_spans
+from .periods import Period, day_masks, month_spans
 
 EXPORT_FETCH_ROWS = 2000
 
@@ -181,28 +181,16 @@ def usage_series_by_tenant(*, period: Period) -> TenantSeries:
         cursor.execute(sql.DASH_SERIES_BY_TENANT[period.bucket], _range(period))
         rows = cursor.fetchall()
     width = len(period.edges)
-    requests: dict[str, list[int]] = {}
-    sums: dict[str, list[float]] = {}
-    for tenant_text, bucket, *values in rows:  # tenant_id as text: parsing 3,000 uuids costs more
-        requests.setdefault(tenant_text, [0] * width)[int(bucket) - 1] = int(values[0] or 0)
-        acc = sums.setdefault(tenant_text, [0.0] * 6)
-        for k, value in enumerate(values):
-            acc[k] += float(value or 0)
-    ids = {text: uuid.UUID(text) for text in requests}
-    return TenantSeries(
-        requests={ids[t]: values for t, values in requests.items()},
-        totals={
-            ids[t]: Figures(
-                requests=int(acc[0]),
-                events=int(acc[1]),
-                errors=int(acc[2]),
-                tokens=int(acc[3]),
-                latency_count=int(acc[4]),
-                latency_ms_sum=acc[5],
-            )
-            for t, acc in sums.items()
-        },
-    )
+    requests: dict[uuid.UUID, list[int]] = {}
+    totals: dict[uuid.UUID, Figures] = {}
+    for tenant_text, buckets, counts, *values in rows:
+        tenant_id = uuid.UUID(tenant_text)  # as text: psycopg2 has no C parser for uuid
+        per_bucket = [0] * width
+        for bucket, count in zip(buckets, counts, strict=True):
+            per_bucket[int(bucket) - 1] = int(count or 0)
+        requests[tenant_id] = per_bucket
+        totals[tenant_id] = _figures(*values)
+    return TenantSeries(requests=requests, totals=totals)
 
 
 @dataclass(frozen=True)
@@ -224,43 +212,60 @@ def usage_event_routes(*, period: Period, tenant_id: uuid.UUID | None = None) ->
 
 def _span_params(period: Period) -> dict:
     spans = month_spans(period.start, period.end)
+    masks = [day_masks(first, length) for _, first, length in spans]
+    firsts = [first for _, first, _ in spans]
     return {
         "months": [month for month, _, _ in spans],
-        "firsts": [first for _, first, _ in spans],
+        "firsts": firsts,
         "lens": [length for _, _, length in spans],
+        "inner": [inner for inner, _ in masks],
+        "edge": [edge for _, edge in masks],
+        "prev_firsts": [NO_PREVIOUS_SPAN, *firsts[:-1]],
     }
+
+
+# prev_firsts of a range's first month: every prev_last_q (-1..2975) is below it.
+NO_PREVIOUS_SPAN = 32767
 
 
 def usage_active_users(*, period: Period, tenant_id: uuid.UUID) -> int:
     """Distinct signed-in users of one tenant with any event in the period."""
+    params = _span_params(period)
+    long = len(params["months"]) > 2
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_ACTIVE_USERS_TENANT, {**_span_params(period), "tenant_id": tenant_id})
+        cursor.execute(
+            sql.DASH_ACTIVE_USERS_TENANT_LONG if long else sql.DASH_ACTIVE_USERS_TENANT,
+            {**params, "tenant_id": tenant_id},
+        )
         return int(cursor.fetchone()[0])
 
 
 def usage_active_users_by_tenant(*, period: Period) -> dict[uuid.UUID, int]:
     """Distinct signed-in users per tenant (users of different tenants are different
     people even with the same id, so the all-tenants figure is the sum)."""
+    params = _span_params(period)
+    long = len(params["months"]) > 2
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_ACTIVE_USERS_BY_TENANT, _span_params(period))
+        cursor.execute(
+            sql.DASH_ACTIVE_USERS_BY_TENANT_LONG if long else sql.DASH_ACTIVE_USERS_BY_TENANT, params
+        )
         return {tenant_id: int(count) for tenant_id, count in cursor.fetchall()}
 
 
 def usage_active_users_series(*, period: Period, tenant_id: uuid.UUID) -> list[int]:
     """Distinct users per chart bucket for one tenant."""
-    params: dict[str, list] = {"buckets": [], "months": [], "firsts": [], "lens": [], "splits": []}
+    buckets: list[list[sql.BucketSpan]] = []
+    months: set[dt.date] = set()
     for index, edge in enumerate(period.edges):
         spans = month_spans(edge, period.bucket_end(index))
-        for month, first, length in spans:
-            params["buckets"].append(index + 1)
-            params["months"].append(month)
-            params["firsts"].append(first)
-            params["lens"].append(length)
-            params["splits"].append(len(spans) > 1)
+        buckets.append([(month, first, length, *day_masks(first, length)) for month, first, length in spans])
+        months.update(month for month, _, _ in spans)
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_ACTIVE_USERS_SERIES, {**params, "tenant_id": tenant_id})
-        found = {int(bucket): int(count) for bucket, count in cursor.fetchall()}
-    return [found.get(index + 1, 0) for index in range(len(period.edges))]
+        cursor.execute(
+            sql.dash_active_users_series(buckets), {"tenant_id": tenant_id, "months": sorted(months)}
+        )
+        counts = cursor.fetchone()[0] or []
+    return [int(count) for count in counts]
 
 
 def usage_demo_events() -> int:
