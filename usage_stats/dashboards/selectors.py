@@ -246,6 +246,7 @@ def usage_active_users_by_tenant(*, period: Period) -> dict[uuid.UUID, int]:
     params = _span_params(period)
     long = len(params["months"]) > 2
     with _stats_cursor() as cursor:
+        cursor.execute(sql.DASH_SESSION_HASH_GROUPS)
         cursor.execute(
             sql.DASH_ACTIVE_USERS_BY_TENANT_LONG if long else sql.DASH_ACTIVE_USERS_BY_TENANT, params
         )
