@@ -80,7 +80,8 @@ ROLLUP_TYPES = {
         rollup_sql.USER_MONTH_COLUMNS,
         {"tenant_id": "uuid", "month": "date", "user_id": "bigint",
          "quarters": f"bit({rollup_sql.ROLLUP_MONTH_QUARTERS})", "days": "integer", "first_q": "smallint",
-         "last_q": "smallint", "prev_last_q": "smallint"},
+         "last_q": "smallint", "prev_last_q": "smallint",
+         "blocks_lo": "bigint", "blocks_hi": "bigint"},
     ),
     "usage_rollup_state": (
         rollup_sql.STATE_COLUMNS,
@@ -223,8 +224,8 @@ EXPLAINED = [
         "dashboards.dash_active_users_series",
         dash_sql.dash_active_users_series(
             [
-                [(dt.date(2026, 3, 1), 0, 96, 1, 0)],
-                [(dt.date(2026, 3, 1), 2970, 6, 0, 1), (dt.date(2026, 4, 1), 0, 24, 0, 1)],
+                [(dt.date(2026, 3, 1), 0, 96, 1, 0, 15, 0)],
+                [(dt.date(2026, 3, 1), 2970, 6, 0, 1, 0, 0), (dt.date(2026, 4, 1), 0, 24, 0, 1, 1, 0)],
             ]
         ),
     ),

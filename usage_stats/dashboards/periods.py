@@ -298,6 +298,22 @@ def day_masks(first: int, count: int) -> tuple[int, int]:
     return inner, edge
 
 
+BLOCK_QUARTERS = 24
+BLOCKS_PER_WORD = 62
+
+
+def block_masks(first: int, count: int) -> tuple[int, int]:
+    """The six-hour blocks of a month that a span of its quarter-hours covers whole, as
+    the masks of usage_rollup_user_month.blocks_lo (blocks 0-61) and blocks_hi (62-123)."""
+    lo = hi = 0
+    for block in range(-(-first // BLOCK_QUARTERS), (first + count) // BLOCK_QUARTERS):
+        if block < BLOCKS_PER_WORD:
+            lo |= 1 << block
+        else:
+            hi |= 1 << (block - BLOCKS_PER_WORD)
+    return lo, hi
+
+
 def month_spans(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, int, int]]:
     """For each UTC month overlapping [start, end) (both on quarter-hours): the month, the
     index of its first quarter-hour inside the range and how many of its quarter-hours are

@@ -23,7 +23,7 @@ from usage_stats.rollups import histogram
 from usage_stats.rollups.rollup import RollupState, rollup_state
 
 from . import sql
-from .periods import Period, day_masks, month_spans
+from .periods import Period, block_masks, day_masks, month_spans
 
 EXPORT_FETCH_ROWS = 2000
 
@@ -259,7 +259,12 @@ def usage_active_users_series(*, period: Period, tenant_id: uuid.UUID) -> list[i
     months: set[dt.date] = set()
     for index, edge in enumerate(period.edges):
         spans = month_spans(edge, period.bucket_end(index))
-        buckets.append([(month, first, length, *day_masks(first, length)) for month, first, length in spans])
+        buckets.append(
+            [
+                (month, first, length, *day_masks(first, length), *block_masks(first, length))
+                for month, first, length in spans
+            ]
+        )
         months.update(month for month, _, _ in spans)
     with _stats_cursor() as cursor:
         cursor.execute(

@@ -185,7 +185,8 @@ _SPANS = sql.SQL(
 _QUARTERS_ACTIVE = "bit_count(substring({q}.quarters FROM m.first_q + 1 FOR m.quarters_n)) > 0"
 _NARROW = (
     "u.last_q >= {first} AND u.first_q < {first} + {count} AND (u.first_q >= {first}"
-    " OR u.last_q < {first} + {count} OR (u.days & {inner}) <> 0 OR ((u.days & {edge}) <> 0 AND {bitmap}))"
+    " OR u.last_q < {first} + {count} OR (u.days & {inner}) <> 0{blocks}"
+    " OR ((u.days & {edge}) <> 0 AND {bitmap}))"
 )
 _ACTIVE = sql.SQL(
     _NARROW.format(
@@ -193,6 +194,7 @@ _ACTIVE = sql.SQL(
         count="m.quarters_n",
         inner="m.inner_days",
         edge="m.edge_days",
+        blocks="",
         bitmap="EXISTS (SELECT FROM {user_month} q WHERE q.tenant_id = u.tenant_id AND q.month = u.month"
         " AND q.user_id = u.user_id AND " + _QUARTERS_ACTIVE.format(q="q") + ")",
     )
@@ -229,9 +231,9 @@ DASH_ACTIVE_USERS_TENANT_LONG = sql.SQL(
     " WHERE u.tenant_id = %(tenant_id)s AND u.month = ANY(%(months)s::date[]) AND {active}"
 ).format(user_month=ROLLUP_USER_MONTH, spans=_SPANS, active=_ACTIVE)
 
-# (month, first quarter-hour, how many, whole days mask, part days mask) of one month's
-# part of a chart bucket.
-BucketSpan = tuple[date, int, int, int, int]
+# (month, first quarter-hour, how many, whole days mask, part days mask, whole six-hour
+# blocks masks lo and hi) of one month's part of a chart bucket.
+BucketSpan = tuple[date, int, int, int, int, int, int]
 
 
 def dash_active_users_series(buckets: list[list[BucketSpan]]) -> sql.Composed:
@@ -242,10 +244,17 @@ def dash_active_users_series(buckets: list[list[BucketSpan]]) -> sql.Composed:
     counts = []
     for spans in buckets:
         conds = []
-        for k, (month, first, count, inner, edge) in enumerate(spans):
+        for k, (month, first, count, inner, edge, blocks_lo, blocks_hi) in enumerate(spans):
             values = {"first": first, "count": count, "inner": inner, "edge": edge}
+            blocks = "".join(
+                f" OR (u.{column} & {{{column}}}) <> 0"
+                for column, mask in (("blocks_lo", blocks_lo), ("blocks_hi", blocks_hi))
+                if mask
+            )
+            values.update(blocks_lo=blocks_lo, blocks_hi=blocks_hi)
             narrow = _NARROW.format(
-                **{key: "{" + key + "}" for key in values},
+                **{key: "{" + key + "}" for key in ("first", "count", "inner", "edge")},
+                blocks=blocks,
                 bitmap="bit_count(substring(u.quarters FROM {first} + 1 FOR {count})) > 0",
             )
             prev = " AND u.prev_last_q < {prev}" if k else ""

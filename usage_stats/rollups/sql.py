@@ -38,7 +38,18 @@ _COUNTERS = ("events", "errors", "tokens", "latency_count", "latency_ms_sum", "l
 HOURLY_COLUMNS = ("tenant_id", "bucket", "event", "route", *_COUNTERS)
 TENANT_HOURLY_COLUMNS = ("tenant_id", "bucket", "requests", *_COUNTERS)
 ALL_HOURLY_COLUMNS = ("bucket", "event", "route", *_COUNTERS)
-USER_MONTH_COLUMNS = ("tenant_id", "month", "user_id", "quarters", "days", "first_q", "last_q", "prev_last_q")
+USER_MONTH_COLUMNS = (
+    "tenant_id",
+    "month",
+    "user_id",
+    "quarters",
+    "days",
+    "first_q",
+    "last_q",
+    "prev_last_q",
+    "blocks_lo",
+    "blocks_hi",
+)
 STATE_COLUMNS = ("name", "seq", "events", "updated_at")
 
 
@@ -283,12 +294,16 @@ ROLLUP_DELTA_EVENTS = sql.SQL("SELECT coalesce(sum(events), 0) FROM {delta}").fo
 
 # Setting a bit is idempotent, so re-adding a user-quarter never changes a count. `days`
 # (migration 0006) has bit d set for the UTC day d + 1 of the month (96 quarter-hours a day);
-# first_q and last_q are the first and last bits set in `quarters`.
+# first_q and last_q are the first and last bits set in `quarters`; blocks_lo and blocks_hi
+# the six-hour blocks (24 quarter-hours) with an event, 62 to a bigint.
 ROLLUP_USERS_UPSERT = sql.SQL(
     """
-    INSERT INTO {user_month} AS r (tenant_id, month, user_id, quarters, days, first_q, last_q)
+    INSERT INTO {user_month} AS r
+        (tenant_id, month, user_id, quarters, days, first_q, last_q, blocks_lo, blocks_hi)
     SELECT tenant_id, month, user_id, bit_or(set_bit(B'0'::bit(2976), quarter_index, 1)),
-           bit_or(1 << (quarter_index / 96)), min(quarter_index), max(quarter_index)
+           bit_or(1 << (quarter_index / 96)), min(quarter_index), max(quarter_index),
+           bit_or(CASE WHEN quarter_index / 24 < 62 THEN 1::bigint << (quarter_index / 24) ELSE 0 END),
+           bit_or(CASE WHEN quarter_index / 24 >= 62 THEN 1::bigint << (quarter_index / 24 - 62) ELSE 0 END)
     FROM (
         SELECT DISTINCT
                tenant_id,
@@ -304,7 +319,9 @@ ROLLUP_USERS_UPSERT = sql.SQL(
     ON CONFLICT (tenant_id, month, user_id)
         DO UPDATE SET quarters = r.quarters | excluded.quarters, days = r.days | excluded.days,
                       first_q = least(r.first_q, excluded.first_q),
-                      last_q = greatest(r.last_q, excluded.last_q)
+                      last_q = greatest(r.last_q, excluded.last_q),
+                      blocks_lo = r.blocks_lo | excluded.blocks_lo,
+                      blocks_hi = r.blocks_hi | excluded.blocks_hi
     """
 ).format(user_month=ROLLUP_USER_MONTH, events=EVENTS_TABLE)
 
