@@ -7,6 +7,7 @@ compiling them would cost 40-130 ms more.
 """
 
 import contextlib
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -152,45 +153,52 @@ def usage_series(*, period: Period, tenant_id: uuid.UUID | None = None) -> list[
 
 @dataclass(frozen=True)
 class TenantSeries:
-    """Every tenant's requests per chart bucket and figures over the period (staff): the
-    busiest tenants' chart and the top tenants table both come from it. Built with plain
-    sums: a 30-day staff page has a row per tenant and day."""
+    """Every tenant's figures over the period, and requests per chart bucket of the
+    busiest few (staff): the top tenants table and the busiest tenants' chart."""
 
-    requests: dict[uuid.UUID, list[int]]
     totals: dict[uuid.UUID, Figures]
+    requests: dict[uuid.UUID, list[int]]  # the busiest tenants by requests, most first
 
     def top(self, limit: int) -> list[tuple[uuid.UUID, Figures]]:
         """The `limit` tenants with the most events, most first (ties by id)."""
         ranked = sorted(self.totals, key=lambda t: (-self.totals[t].events, str(t)))
         return [(t, self.totals[t]) for t in ranked[:limit]]
 
-    def requests_chart(self, *, top: int, label: Callable[[uuid.UUID], str]) -> dict[str, list[int]]:
-        """Requests per bucket for the `top` tenants with most requests, plus "(other tenants)"."""
-        requests = self.requests
-        ranked = sorted(requests, key=lambda t: (-sum(requests[t]), str(t)))
-        series = {label(t): requests[t] for t in ranked[:top] if sum(requests[t])}
-        rest = [t for t in ranked[top:] if sum(requests[t])]
-        if rest:
-            width = len(next(iter(requests.values())))
-            series["(other tenants)"] = [sum(requests[t][i] for t in rest) for i in range(width)]
+    def requests_chart(
+        self, *, all_requests: list[int], label: Callable[[uuid.UUID], str]
+    ) -> dict[str, list[int]]:
+        """Requests per bucket of the busiest tenants, plus "(other tenants)": every
+        tenant's requests (`all_requests`, the all-tenants series) less theirs."""
+        series = {label(t): values for t, values in self.requests.items() if sum(values)}
+        shown = set(self.requests)
+        if any(figures.requests for t, figures in self.totals.items() if t not in shown):
+            series["(other tenants)"] = [
+                total - sum(values[i] for values in self.requests.values())
+                for i, total in enumerate(all_requests)
+            ]
         return series
 
 
-def usage_series_by_tenant(*, period: Period) -> TenantSeries:
+def _busiest(totals: dict[uuid.UUID, Figures], count: int) -> list[uuid.UUID]:
+    ranked = sorted(totals, key=lambda t: (-totals[t].requests, str(t)))
+    return [t for t in ranked[:count] if totals[t].requests]
+
+
+def usage_series_by_tenant(*, period: Period, chart_tenants: int) -> TenantSeries:
+    """Every tenant's figures over the period, and the requests per bucket of the
+    `chart_tenants` with most requests (ties by id)."""
+    whole = dataclasses.replace(period, edges=period.edges[:1])  # one bucket: the period
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_SERIES_BY_TENANT[period.bucket], _range(period))
-        rows = cursor.fetchall()
-    width = len(period.edges)
-    requests: dict[uuid.UUID, list[int]] = {}
-    totals: dict[uuid.UUID, Figures] = {}
-    for tenant_text, buckets, counts, *values in rows:
-        tenant_id = uuid.UUID(tenant_text)  # as text: psycopg2 has no C parser for uuid
-        per_bucket = [0] * width
-        for bucket, count in zip(buckets, counts, strict=True):
-            per_bucket[int(bucket) - 1] = int(count or 0)
-        requests[tenant_id] = per_bucket
-        totals[tenant_id] = _figures(*values)
-    return TenantSeries(requests=requests, totals=totals)
+        cursor.execute(sql.DASH_TENANT_TOTALS[whole.bucket], _range(whole))
+        # as text: psycopg2 has no C parser for uuid
+        totals = {uuid.UUID(text): _figures(*values) for text, *values in cursor.fetchall()}
+        busiest = _busiest(totals, chart_tenants)
+        requests = {t: [0] * len(period.edges) for t in busiest}
+        if busiest:
+            cursor.execute(sql.DASH_TENANTS_REQUESTS[period.bucket], {**_range(period), "tenants": busiest})
+            for text, bucket, count in cursor.fetchall():
+                requests[uuid.UUID(text)][int(bucket) - 1] = int(count or 0)
+    return TenantSeries(totals=totals, requests=requests)
 
 
 @dataclass(frozen=True)
