@@ -260,6 +260,8 @@ def dash_active_users_series(buckets: list[list[BucketSpan]]) -> sql.Composed:
                 blocks=blocks,
                 bitmap="bit_count(substring(u.quarters FROM {first} + 1 FOR {count})) > 0",
             )
+            if not edge:  # whole UTC days only: active if active on one of them
+                narrow = "(u.days & {inner}) <> 0"
             prev = " AND u.prev_last_q < {prev}" if k else ""
             conds.append(
                 sql.SQL("(u.month = {month} AND " + narrow + prev + ")").format(
