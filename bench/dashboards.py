@@ -12,43 +12,48 @@ dashboards run them), for 24 h, 7 d and 30 d in UTC and 30 d in Asia/Kathmandu (
 local days split an hour, so the quarter-hour tables are read); the raw baseline is the
 median of RAW_RUNS runs of the equivalent query over usage_event (JIT off too, so the
 ratio is fair). Then whole pages (every query, built and rendered): staff and owner, 30 d,
-in both zones; and the rows and size of each rollup table (the quarter-hour tables are the
-storage cost of exact local days; rollup speed is measured while loading).
+in both zones; the rows and size of each rollup table (the quarter-hour and six-hour tables
+are the storage cost of exact local days); and the rollup's throughput, into every table
+beside the hourly ones alone (bench/dashboards_data.py: the schema is made as the owner
+role, every measured read runs as the dashboards' stats reader role).
 """
 
 import datetime as dt
-import importlib
 import os
 import statistics
 import time
 import uuid
 
 from django.conf import settings
-from django.db import connections
 from django.template.loader import render_to_string
 
+from bench.dashboards_data import (
+    _VACUUM_ROLLUPS,
+    BIG,
+    EVENTS,
+    LAYOUT,
+    SCHEMA,
+    SMALL,
+    TENANTS,
+    UPGRADES,
+    _dataset_end,
+    _execute,
+    _grants,
+    _layout,
+    _load,
+    _owner_execute,
+    _rollup_rate,
+    _rollups_rebuild,
+    _stats,
+    _table_sizes,
+)
+from core.db import roles
 from usage_stats.dashboards import selectors
 from usage_stats.dashboards.dashboard import dashboard_build
 from usage_stats.dashboards.forms import DashboardFilterForm
+from usage_stats.dashboards.panels import CHART_TENANTS
 from usage_stats.dashboards.periods import Period, period_resolve
-from usage_stats.demo import synthetic
-from usage_stats.rollups.rollup import rollup_run
 
-# The schema's DDL is the migrations' own (frozen literal SQL), run in the bench schema.
-_M1 = importlib.import_module("usage_stats.migrations.0001_events")
-_M2 = importlib.import_module("usage_stats.migrations.0002_rollups")
-_M3 = importlib.import_module("usage_stats.migrations.0003_tenant_id")
-_M4 = importlib.import_module("usage_stats.migrations.0004_daily_rollups")
-CREATE_EVENTS = [_M1.CREATE_EVENTS, _M3.ADD_TENANT_ID, _M3.FINISH_EVENTS]
-CREATE_ROLLUPS = [_M2.CREATE_ROLLUPS, _M3.RECREATE_ROLLUPS, _M4.CREATE_DAILY]
-LAYOUT = "0004"  # rollups made under another layout are rebuilt from the kept events
-
-SCHEMA = "bench_dashboards"
-EVENTS = int(os.environ.get("BENCH_DASH_EVENTS", "10000000"))
-DAYS = 91
-TENANT_NAMESPACE = uuid.UUID("b3a7c1de-5f0e-4a55-9a3c-8d1e2f3a4b5c")
-TENANTS = [uuid.uuid5(TENANT_NAMESPACE, f"bench-t{i:03d}") for i in range(100)]
-BIG, SMALL = TENANTS[0], TENANTS[50]
 WARM_RUNS = 15
 RAW_RUNS = int(os.environ.get("BENCH_DASH_RAW_RUNS", "3"))
 TARGET_MS = 20.0  # every dashboard query, p95
@@ -82,98 +87,6 @@ RAW = {
 }
 
 
-ROLLUP_TABLES = (
-    "usage_rollup_daily",
-    "usage_rollup_hourly",
-    "usage_rollup_quarter",
-    "usage_rollup_tenant_daily",
-    "usage_rollup_tenant_hourly",
-    "usage_rollup_tenant_quarter",
-    "usage_rollup_all_daily",
-    "usage_rollup_all_hourly",
-    "usage_rollup_all_quarter",
-    "usage_rollup_user_month",
-)
-_VACUUM_ROLLUPS = "VACUUM ANALYZE " + ", ".join(ROLLUP_TABLES)
-
-
-def _stats():
-    return connections[settings.STATS_DB_ALIAS]
-
-
-def _execute(statement, params=None):
-    with _stats().cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else None
-
-
-def _dataset_end() -> tuple[dt.datetime | None, bool]:
-    """The end of the loaded dataset if the schema holds exactly EVENTS events, and whether
-    its rollups are of the current layout."""
-    rows = _execute("SELECT to_regclass(%s) IS NOT NULL", [f"{SCHEMA}.bench_meta"])
-    if not rows[0][0]:
-        return None, False
-    rows = _execute(f"SELECT events, ends_at, rolled_up, layout FROM {SCHEMA}.bench_meta")
-    if not rows or rows[0][0] != EVENTS:
-        return None, False
-    return rows[0][1], bool(rows[0][2]) and rows[0][3] == LAYOUT
-
-
-def _rollups_rebuild(report) -> None:
-    """Make the rollup tables of this layout and roll every kept event up again."""
-    _execute(f"SET search_path TO {SCHEMA}, public")
-    _execute(
-        "DROP TABLE IF EXISTS "
-        + ", ".join((*ROLLUP_TABLES, "usage_rollup_tenant_hourly", "usage_rollup_state"))
-    )
-    _execute("DROP FUNCTION IF EXISTS usage_hist_add(integer[], integer[])")
-    for statement in CREATE_ROLLUPS:
-        _execute(statement)
-    _execute("VACUUM ANALYZE usage_event")
-    started = time.perf_counter()
-    result = rollup_run(chunk_seqs=500_000, wait_s=30)
-    rollup_s = time.perf_counter() - started
-    report.add(
-        "dashboards.rollup_events_per_s", result.events_added / rollup_s, "events/s", rollup_s=rollup_s
-    )
-    _execute(_VACUUM_ROLLUPS)
-    _execute("UPDATE bench_meta SET rolled_up = true, layout = %s", [LAYOUT])
-
-
-def _load(report) -> dt.datetime:
-    _execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-    _execute(f"CREATE SCHEMA {SCHEMA}")
-    _execute(f"SET search_path TO {SCHEMA}, public")
-    for statement in CREATE_EVENTS:
-        _execute(statement)
-    _execute("CREATE TABLE bench_meta (events bigint, ends_at timestamptz, rolled_up boolean, layout text)")
-    end = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-    started = time.perf_counter()
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        if time.perf_counter() - last[0] > 10 or done == total:
-            last[0] = time.perf_counter()
-            print(
-                f"    loading {done:,}/{total:,} events ({time.perf_counter() - started:.0f} s)", flush=True
-            )
-
-    synthetic.events_generate(
-        events=EVENTS,
-        days=DAYS,
-        tenants=TENANTS,
-        big_share=0.1,
-        end=end,
-        chunk_rows=500_000,
-        progress=progress,
-    )
-    load_s = time.perf_counter() - started
-    report.add("dashboards.load_events_per_s", EVENTS / load_s, "events/s", load_s=load_s)
-    _execute("INSERT INTO bench_meta VALUES (%s, %s, false, %s)", [EVENTS, end, LAYOUT])
-    _rollups_rebuild(report)
-    return end
-
-
 def _timed(fn, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
@@ -195,7 +108,8 @@ def _raw_ms(name: str, period: Period, tenant: uuid.UUID | None) -> float:
 
     def run():
         with _stats().cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+            # As the dashboards' role, like every read measured beside it.
+            cursor.execute(roles.set_local_role_sql(roles.stats_reader_role_name()) + "SET LOCAL jit = off")
             cursor.execute(statement, params)
             cursor.fetchall()
 
@@ -216,6 +130,11 @@ def run(report) -> None:
     if end is None:
         print(f"  loading {EVENTS:,} events into schema {SCHEMA} (kept for the next run)", flush=True)
         end = _load(report)
+    elif not current and _layout() in UPGRADES:
+        print(f"  migrating the kept rollups from layout {_layout()} to {LAYOUT}", flush=True)
+        for statement in UPGRADES[_layout()]:
+            _owner_execute(statement)
+        _execute(f"UPDATE {SCHEMA}.bench_meta SET layout = %s", [LAYOUT])
     elif not current:
         print(f"  rolling up the {EVENTS:,} kept events again (rollup layout {LAYOUT})", flush=True)
         _rollups_rebuild(report)
@@ -223,19 +142,13 @@ def run(report) -> None:
         print(f"  reusing {EVENTS:,} events in schema {SCHEMA} (BENCH_DASH_RELOAD=1 reloads)", flush=True)
     _execute(f"SET search_path TO {SCHEMA}, public")
     try:
-        _execute(_VACUUM_ROLLUPS)
+        _grants()
+        _rollup_rate(report)  # first: its rolled-back updates leave pages to vacuum
+        _owner_execute(_VACUUM_ROLLUPS)
         _table_sizes(report)
         _bench_queries(report, end)
     finally:
         _execute("SET search_path TO DEFAULT")
-
-
-def _table_sizes(report) -> None:
-    """What exact local days cost in storage: the quarter-hour tables beside the hourly ones."""
-    for table in ROLLUP_TABLES:
-        rows, size = _execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")[0]
-        report.add(f"dashboards.{table}.rows", rows, "rows", mb=round(size / 2**20, 1))
-        report.add(f"dashboards.{table}.mb", size / 2**20, "MB")
 
 
 def _scope_name(tenant: uuid.UUID | None) -> str:
@@ -249,7 +162,7 @@ def _bench_queries(report, end: dt.datetime) -> None:
     queries = {
         "series": (lambda p, t: selectors.usage_series(period=p, tenant_id=t), "series", (None, BIG, SMALL)),
         "series_by_tenant": (
-            lambda p, t: selectors.usage_series_by_tenant(period=p),
+            lambda p, t: selectors.usage_series_by_tenant(period=p, chart_tenants=CHART_TENANTS),
             "series_by_tenant",
             (None,),
         ),

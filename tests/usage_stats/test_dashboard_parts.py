@@ -2,11 +2,13 @@
 
 import datetime as dt
 import re
+import uuid
 
 import pytest
 
 from usage_stats.dashboards import charts, labels
-from usage_stats.dashboards.periods import PeriodError, month_spans, period_resolve
+from usage_stats.dashboards.periods import PeriodError, block_masks, day_masks, month_spans, period_resolve
+from usage_stats.dashboards.selectors import Figures, TenantSeries
 
 NOW = dt.datetime(2024, 3, 31, 10, 20, tzinfo=dt.UTC)  # Europe's spring DST change day
 
@@ -162,3 +164,22 @@ def test_route_and_event_names_are_for_people():
     assert labels.route_label("accounts:some_new_page GET") == "Some new page (GET)"
     assert labels.route_label("") == "(no route)"
     assert labels.event_label("api.call") == "API calls"
+
+
+def test_the_busiest_tenants_chart_puts_every_other_request_under_other_tenants():
+    a, b, c = (uuid.UUID(int=n) for n in (1, 2, 3))
+    totals = {a: Figures(requests=5), b: Figures(requests=3), c: Figures(requests=2)}
+    chart = TenantSeries(totals=totals, requests={a: [3, 2], b: [1, 2]}).requests_chart(
+        all_requests=[5, 5], label=str
+    )
+    assert chart == {str(a): [3, 2], str(b): [1, 2], "(other tenants)": [1, 1]}
+    alone = TenantSeries(totals={a: totals[a], b: totals[b]}, requests={a: [3, 2], b: [1, 2]})
+    assert "(other tenants)" not in alone.requests_chart(all_requests=[4, 4], label=str)
+
+
+def test_day_and_block_masks_name_what_a_span_covers_whole_and_in_part():
+    assert day_masks(0, 96) == (0b1, 0)
+    assert day_masks(73, 96) == (0, 0b11)  # 18:15 to 18:15: two days in part
+    assert day_masks(96, 2784) == ((1 << 30) - 2, 0)
+    assert block_masks(73, 96) == (0b1110000, 0)  # blocks 4-6 whole, 3 and 7 in part
+    assert block_masks(62 * 24, 24) == (0, 1)

@@ -73,10 +73,15 @@ ROLLUP_TYPES = {
     "usage_rollup_tenant_quarter": (rollup_sql.TENANT_HOURLY_COLUMNS, _TENANT),
     "usage_rollup_all_hourly": (rollup_sql.ALL_HOURLY_COLUMNS, _ALL),
     "usage_rollup_all_quarter": (rollup_sql.ALL_HOURLY_COLUMNS, _ALL),
+    "usage_rollup_sixhour": (rollup_sql.HOURLY_COLUMNS, _HOURLY),
+    "usage_rollup_tenant_sixhour": (rollup_sql.TENANT_HOURLY_COLUMNS, _TENANT),
+    "usage_rollup_all_sixhour": (rollup_sql.ALL_HOURLY_COLUMNS, _ALL),
     "usage_rollup_user_month": (
         rollup_sql.USER_MONTH_COLUMNS,
         {"tenant_id": "uuid", "month": "date", "user_id": "bigint",
-         "quarters": f"bit({rollup_sql.ROLLUP_MONTH_QUARTERS})"},
+         "quarters": f"bit({rollup_sql.ROLLUP_MONTH_QUARTERS})", "days": "integer", "first_q": "smallint",
+         "last_q": "smallint", "prev_last_q": "smallint",
+         "blocks_lo": "bigint", "blocks_hi": "bigint"},
     ),
     "usage_rollup_state": (
         rollup_sql.STATE_COLUMNS,
@@ -98,7 +103,7 @@ PARAMS = {
     "day_hi": NOW,
     **{
         f"fix_{grain}s{suffix}": values
-        for grain in ("hour", "quarter")
+        for grain in ("sixhour", "hour", "quarter")
         for suffix, values in (("", [NOW - dt.timedelta(hours=5)]), ("_b", [1]), ("_s", [-1]))
     },
     "limit": 5,
@@ -107,6 +112,9 @@ PARAMS = {
     "lens": [24],
     "buckets": [1],
     "splits": [False],
+    "inner": [0],
+    "edge": [1],
+    "prev_firsts": [32767],
     "lo": 0,
     "hi": 0,
     "bounds": list(BOUNDS_MS),
@@ -200,6 +208,7 @@ EXPLAINED = [
             "ROLLUP_STATE_READ",
             "ROLLUP_DELTA_EVENTS",
             "ROLLUP_USERS_UPSERT",
+            "ROLLUP_USERS_PREV_UPDATE",
         ],
     ),
     *[(f"rollups.ROLLUP_UPSERTS[{i}]", statement) for i, statement in enumerate(rollup_sql.ROLLUP_UPSERTS)],
@@ -211,6 +220,15 @@ EXPLAINED = [
         for grain, one in (statement.items() if isinstance(statement, dict) else [(None, statement)])
     ],
     *_statements(dash_sql, ["EXPORT_EVENTS"]),
+    (
+        "dashboards.dash_active_users_series",
+        dash_sql.dash_active_users_series(
+            [
+                [(dt.date(2026, 3, 1), 0, 96, 1, 0, 15, 0)],
+                [(dt.date(2026, 3, 1), 2970, 6, 0, 1, 0, 0), (dt.date(2026, 4, 1), 0, 24, 0, 1, 1, 0)],
+            ]
+        ),
+    ),
     *_statements(demo_sql, ["INSERT_EVENT", "EVENTS_EXIST", "DEMO_COUNT_ADD"]),
 ]
 

@@ -61,7 +61,7 @@ def dashboard_build(
     requests_chart, series_table = panels.requests_panel(axis=axis, series=series)
     chart_list.append(requests_chart)
     if tenant_id is None:
-        by_tenant = selectors.usage_series_by_tenant(period=period)
+        by_tenant = selectors.usage_series_by_tenant(period=period, chart_tenants=panels.CHART_TENANTS)
         users = selectors.usage_active_users_by_tenant(period=period)
         active_users = sum(users.values())
         top = by_tenant.top(panels.TOP_TENANTS)
@@ -70,7 +70,9 @@ def dashboard_build(
             axis=axis,
             period=period,
             created=selectors.tenants_created(period=period),
-            by_tenant=by_tenant.requests_chart(top=panels.CHART_TENANTS, label=lambda t: labels[t].text),
+            by_tenant=by_tenant.requests_chart(
+                all_requests=[point.requests for point in series], label=lambda t: labels[t].text
+            ),
             top=[(labels[t], figures) for t, figures in top],
             users={labels[t].text: count for t, count in users.items()},
             tenant_link=tenant_link,

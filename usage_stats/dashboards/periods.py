@@ -63,7 +63,7 @@ class Period:
             "edges": edges,
             "split_hours": self.split_hours,
         }
-        fix: dict[str, list[tuple[dt.datetime, int, int]]] = {"hour": [], "quarter": []}
+        fix: dict[str, list[tuple[dt.datetime, int, int]]] = {"sixhour": [], "hour": [], "quarter": []}
         if self.bucket == "hour":
             for quarter in self.split_quarters:
                 fix["quarter"].append((quarter, bisect.bisect_right(edges, quarter), 1))
@@ -77,12 +77,12 @@ class Period:
                 # Rows between the UTC midnight and the local edge belong to the bucket before
                 # the edge (j) if the edge is later, else to the bucket after it (j + 1); the
                 # day rows put them in the other one.
-                later = edge > midnight
-                for moment, grain in _pieces(min(edge, midnight), max(edge, midnight)):
+                later = 1 if edge > midnight else -1
+                for moment, grain, sign in _signed_pieces(min(edge, midnight), max(edge, midnight)):
                     if j >= 1:
-                        fix[grain].append((moment, j, 1 if later else -1))
+                        fix[grain].append((moment, j, sign * later))
                     if j < last:
-                        fix[grain].append((moment, j + 1, -1 if later else 1))
+                        fix[grain].append((moment, j + 1, -sign * later))
         for grain, rows in fix.items():
             key = f"fix_{grain}s"
             params[key] = [moment for moment, _, _ in rows]
@@ -170,6 +170,38 @@ def _pieces(lo: dt.datetime, hi: dt.datetime) -> list[tuple[dt.datetime, str]]:
     return pieces
 
 
+SIX_HOURS = dt.timedelta(hours=6)
+
+
+def _round_six_hours(moment: dt.datetime) -> dt.datetime:
+    """The nearest UTC 00:00, 06:00, 12:00 or 18:00 (the earlier one at a tie)."""
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    blocks = round((moment - day) / SIX_HOURS - 1e-9)
+    return day + blocks * SIX_HOURS
+
+
+def _signed_pieces(lo: dt.datetime, hi: dt.datetime) -> list[tuple[dt.datetime, str, int]]:
+    """[lo, hi) as signed rollup rows (moment, grain, +1 or -1) whose sum is exactly its
+    figures: the six-hour blocks between the block edges nearest to lo and hi, then the
+    quarter-hours and hours between each end and its block edge, added or taken away (an
+    Asia/Kathmandu edge at 18:15 is the 18:00 block minus its first quarter-hour). No end
+    is more than three hours from a block edge."""
+    lo_block, hi_block = _round_six_hours(lo), _round_six_hours(hi)
+    pieces: list[tuple[dt.datetime, str, int]] = []
+    moment = lo_block
+    while moment < hi_block:
+        pieces.append((moment, "sixhour", 1))
+        moment += SIX_HOURS
+    for a, b in ((lo, lo_block), (hi_block, hi)):
+        # What lies between an end and its block edge: added when inside [lo, hi), taken
+        # away when the blocks went past it.
+        if a < b:
+            pieces.extend((m, grain, 1) for m, grain in _pieces(a, b))
+        elif b < a:
+            pieces.extend((m, grain, -1) for m, grain in _pieces(b, a))
+    return pieces
+
+
 def day_start(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     """The first instant (UTC) whose local date in `tz` is `day`, on a quarter-hour.
 
@@ -246,6 +278,40 @@ def period_resolve(
             day += dt.timedelta(days=1)
         edges = tuple(days_list)
     return Period(key=key, start=start, end=end, tz=tz, bucket=bucket, edges=edges)
+
+
+DAY_QUARTERS = 96
+
+
+def day_masks(first: int, count: int) -> tuple[int, int]:
+    """For a span of a month's quarter-hours (index of the first, how many): the mask of
+    the UTC days it covers whole and of those it covers in part (bit d: day d + 1), the
+    layout of usage_rollup_user_month.days."""
+    inner = edge = 0
+    last = first + count  # exclusive
+    for day in range(first // DAY_QUARTERS, (last - 1) // DAY_QUARTERS + 1 if count else 0):
+        lo, hi = day * DAY_QUARTERS, (day + 1) * DAY_QUARTERS
+        if first <= lo and hi <= last:
+            inner |= 1 << day
+        else:
+            edge |= 1 << day
+    return inner, edge
+
+
+BLOCK_QUARTERS = 24
+BLOCKS_PER_WORD = 62
+
+
+def block_masks(first: int, count: int) -> tuple[int, int]:
+    """The six-hour blocks of a month that a span of its quarter-hours covers whole, as
+    the masks of usage_rollup_user_month.blocks_lo (blocks 0-61) and blocks_hi (62-123)."""
+    lo = hi = 0
+    for block in range(-(-first // BLOCK_QUARTERS), (first + count) // BLOCK_QUARTERS):
+        if block < BLOCKS_PER_WORD:
+            lo |= 1 << block
+        else:
+            hi |= 1 << (block - BLOCKS_PER_WORD)
+    return lo, hi
 
 
 def month_spans(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, int, int]]:

@@ -7,6 +7,7 @@ compiling them would cost 40-130 ms more.
 """
 
 import contextlib
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +24,7 @@ from usage_stats.rollups import histogram
 from usage_stats.rollups.rollup import RollupState, rollup_state
 
 from . import sql
-from .periods import Period, month_spans
+from .periods import Period, block_masks, day_masks, month_spans
 
 EXPORT_FETCH_ROWS = 2000
 
@@ -152,57 +153,52 @@ def usage_series(*, period: Period, tenant_id: uuid.UUID | None = None) -> list[
 
 @dataclass(frozen=True)
 class TenantSeries:
-    """Every tenant's requests per chart bucket and figures over the period (staff): the
-    busiest tenants' chart and the top tenants table both come from it. Built with plain
-    sums: a 30-day staff page has a row per tenant and day."""
+    """Every tenant's figures over the period, and requests per chart bucket of the
+    busiest few (staff): the top tenants table and the busiest tenants' chart."""
 
-    requests: dict[uuid.UUID, list[int]]
     totals: dict[uuid.UUID, Figures]
+    requests: dict[uuid.UUID, list[int]]  # the busiest tenants by requests, most first
 
     def top(self, limit: int) -> list[tuple[uuid.UUID, Figures]]:
         """The `limit` tenants with the most events, most first (ties by id)."""
         ranked = sorted(self.totals, key=lambda t: (-self.totals[t].events, str(t)))
         return [(t, self.totals[t]) for t in ranked[:limit]]
 
-    def requests_chart(self, *, top: int, label: Callable[[uuid.UUID], str]) -> dict[str, list[int]]:
-        """Requests per bucket for the `top` tenants with most requests, plus "(other tenants)"."""
-        requests = self.requests
-        ranked = sorted(requests, key=lambda t: (-sum(requests[t]), str(t)))
-        series = {label(t): requests[t] for t in ranked[:top] if sum(requests[t])}
-        rest = [t for t in ranked[top:] if sum(requests[t])]
-        if rest:
-            width = len(next(iter(requests.values())))
-            series["(other tenants)"] = [sum(requests[t][i] for t in rest) for i in range(width)]
+    def requests_chart(
+        self, *, all_requests: list[int], label: Callable[[uuid.UUID], str]
+    ) -> dict[str, list[int]]:
+        """Requests per bucket of the busiest tenants, plus "(other tenants)": every
+        tenant's requests (`all_requests`, the all-tenants series) less theirs."""
+        series = {label(t): values for t, values in self.requests.items() if sum(values)}
+        shown = set(self.requests)
+        if any(figures.requests for t, figures in self.totals.items() if t not in shown):
+            series["(other tenants)"] = [
+                total - sum(values[i] for values in self.requests.values())
+                for i, total in enumerate(all_requests)
+            ]
         return series
 
 
-def usage_series_by_tenant(*, period: Period) -> TenantSeries:
+def _busiest(totals: dict[uuid.UUID, Figures], count: int) -> list[uuid.UUID]:
+    ranked = sorted(totals, key=lambda t: (-totals[t].requests, str(t)))
+    return [t for t in ranked[:count] if totals[t].requests]
+
+
+def usage_series_by_tenant(*, period: Period, chart_tenants: int) -> TenantSeries:
+    """Every tenant's figures over the period, and the requests per bucket of the
+    `chart_tenants` with most requests (ties by id)."""
+    whole = dataclasses.replace(period, edges=period.edges[:1])  # one bucket: the period
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_SERIES_BY_TENANT[period.bucket], _range(period))
-        rows = cursor.fetchall()
-    width = len(period.edges)
-    requests: dict[str, list[int]] = {}
-    sums: dict[str, list[float]] = {}
-    for tenant_text, bucket, *values in rows:  # tenant_id as text: parsing 3,000 uuids costs more
-        requests.setdefault(tenant_text, [0] * width)[int(bucket) - 1] = int(values[0] or 0)
-        acc = sums.setdefault(tenant_text, [0.0] * 6)
-        for k, value in enumerate(values):
-            acc[k] += float(value or 0)
-    ids = {text: uuid.UUID(text) for text in requests}
-    return TenantSeries(
-        requests={ids[t]: values for t, values in requests.items()},
-        totals={
-            ids[t]: Figures(
-                requests=int(acc[0]),
-                events=int(acc[1]),
-                errors=int(acc[2]),
-                tokens=int(acc[3]),
-                latency_count=int(acc[4]),
-                latency_ms_sum=acc[5],
-            )
-            for t, acc in sums.items()
-        },
-    )
+        cursor.execute(sql.DASH_TENANT_TOTALS[whole.bucket], _range(whole))
+        # as text: psycopg2 has no C parser for uuid
+        totals = {uuid.UUID(text): _figures(*values) for text, *values in cursor.fetchall()}
+        busiest = _busiest(totals, chart_tenants)
+        requests = {t: [0] * len(period.edges) for t in busiest}
+        if busiest:
+            cursor.execute(sql.DASH_TENANTS_REQUESTS[period.bucket], {**_range(period), "tenants": busiest})
+            for text, bucket, count in cursor.fetchall():
+                requests[uuid.UUID(text)][int(bucket) - 1] = int(count or 0)
+    return TenantSeries(totals=totals, requests=requests)
 
 
 @dataclass(frozen=True)
@@ -224,43 +220,66 @@ def usage_event_routes(*, period: Period, tenant_id: uuid.UUID | None = None) ->
 
 def _span_params(period: Period) -> dict:
     spans = month_spans(period.start, period.end)
+    masks = [day_masks(first, length) for _, first, length in spans]
+    firsts = [first for _, first, _ in spans]
     return {
         "months": [month for month, _, _ in spans],
-        "firsts": [first for _, first, _ in spans],
+        "firsts": firsts,
         "lens": [length for _, _, length in spans],
+        "inner": [inner for inner, _ in masks],
+        "edge": [edge for _, edge in masks],
+        "prev_firsts": [NO_PREVIOUS_SPAN, *firsts[:-1]],
     }
+
+
+# prev_firsts of a range's first month: every prev_last_q (-1..2975) is below it.
+NO_PREVIOUS_SPAN = 32767
 
 
 def usage_active_users(*, period: Period, tenant_id: uuid.UUID) -> int:
     """Distinct signed-in users of one tenant with any event in the period."""
+    params = _span_params(period)
+    long = len(params["months"]) > 2
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_ACTIVE_USERS_TENANT, {**_span_params(period), "tenant_id": tenant_id})
+        cursor.execute(
+            sql.DASH_ACTIVE_USERS_TENANT_LONG if long else sql.DASH_ACTIVE_USERS_TENANT,
+            {**params, "tenant_id": tenant_id},
+        )
         return int(cursor.fetchone()[0])
 
 
 def usage_active_users_by_tenant(*, period: Period) -> dict[uuid.UUID, int]:
     """Distinct signed-in users per tenant (users of different tenants are different
     people even with the same id, so the all-tenants figure is the sum)."""
+    params = _span_params(period)
+    long = len(params["months"]) > 2
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_ACTIVE_USERS_BY_TENANT, _span_params(period))
+        cursor.execute(sql.DASH_SESSION_HASH_GROUPS)
+        cursor.execute(
+            sql.DASH_ACTIVE_USERS_BY_TENANT_LONG if long else sql.DASH_ACTIVE_USERS_BY_TENANT, params
+        )
         return {tenant_id: int(count) for tenant_id, count in cursor.fetchall()}
 
 
 def usage_active_users_series(*, period: Period, tenant_id: uuid.UUID) -> list[int]:
     """Distinct users per chart bucket for one tenant."""
-    params: dict[str, list] = {"buckets": [], "months": [], "firsts": [], "lens": [], "splits": []}
+    buckets: list[list[sql.BucketSpan]] = []
+    months: set[dt.date] = set()
     for index, edge in enumerate(period.edges):
         spans = month_spans(edge, period.bucket_end(index))
-        for month, first, length in spans:
-            params["buckets"].append(index + 1)
-            params["months"].append(month)
-            params["firsts"].append(first)
-            params["lens"].append(length)
-            params["splits"].append(len(spans) > 1)
+        buckets.append(
+            [
+                (month, first, length, *day_masks(first, length), *block_masks(first, length))
+                for month, first, length in spans
+            ]
+        )
+        months.update(month for month, _, _ in spans)
     with _stats_cursor() as cursor:
-        cursor.execute(sql.DASH_ACTIVE_USERS_SERIES, {**params, "tenant_id": tenant_id})
-        found = {int(bucket): int(count) for bucket, count in cursor.fetchall()}
-    return [found.get(index + 1, 0) for index in range(len(period.edges))]
+        cursor.execute(
+            sql.dash_active_users_series(buckets), {"tenant_id": tenant_id, "months": sorted(months)}
+        )
+        counts = cursor.fetchone()[0] or []
+    return [int(count) for count in counts]
 
 
 def usage_demo_events() -> int:

@@ -136,6 +136,7 @@ def _rollup_range(cursor: Any, *, lo: int, hi: int) -> int:
         for upsert in sql.ROLLUP_UPSERTS:
             cursor.execute(upsert)
         cursor.execute(sql.ROLLUP_USERS_UPSERT, {"lo": lo, "hi": hi})
+        cursor.execute(sql.ROLLUP_USERS_PREV_UPDATE, {"lo": lo, "hi": hi})
     cursor.execute(sql.ROLLUP_DELTA_DROP)
     return events
 

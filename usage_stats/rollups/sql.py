@@ -21,6 +21,9 @@ ROLLUP_TENANT_QUARTER = sql.Identifier("usage_rollup_tenant_quarter")
 ROLLUP_ALL_HOURLY = sql.Identifier("usage_rollup_all_hourly")
 ROLLUP_ALL_QUARTER = sql.Identifier("usage_rollup_all_quarter")
 ROLLUP_DAILY = sql.Identifier("usage_rollup_daily")
+ROLLUP_SIXHOUR = sql.Identifier("usage_rollup_sixhour")
+ROLLUP_TENANT_SIXHOUR = sql.Identifier("usage_rollup_tenant_sixhour")
+ROLLUP_ALL_SIXHOUR = sql.Identifier("usage_rollup_all_sixhour")
 ROLLUP_TENANT_DAILY = sql.Identifier("usage_rollup_tenant_daily")
 ROLLUP_ALL_DAILY = sql.Identifier("usage_rollup_all_daily")
 ROLLUP_USER_MONTH = sql.Identifier("usage_rollup_user_month")
@@ -35,7 +38,18 @@ _COUNTERS = ("events", "errors", "tokens", "latency_count", "latency_ms_sum", "l
 HOURLY_COLUMNS = ("tenant_id", "bucket", "event", "route", *_COUNTERS)
 TENANT_HOURLY_COLUMNS = ("tenant_id", "bucket", "requests", *_COUNTERS)
 ALL_HOURLY_COLUMNS = ("bucket", "event", "route", *_COUNTERS)
-USER_MONTH_COLUMNS = ("tenant_id", "month", "user_id", "quarters")
+USER_MONTH_COLUMNS = (
+    "tenant_id",
+    "month",
+    "user_id",
+    "quarters",
+    "days",
+    "first_q",
+    "last_q",
+    "prev_last_q",
+    "blocks_lo",
+    "blocks_hi",
+)
 STATE_COLUMNS = ("name", "seq", "events", "updated_at")
 
 
@@ -90,6 +104,9 @@ ROLLUP_RESET = sql.SQL(
             ROLLUP_ALL_HOURLY,
             ROLLUP_ALL_QUARTER,
             ROLLUP_ALL_DAILY,
+            ROLLUP_SIXHOUR,
+            ROLLUP_TENANT_SIXHOUR,
+            ROLLUP_ALL_SIXHOUR,
             ROLLUP_USER_MONTH,
         )
     ),
@@ -184,6 +201,7 @@ _ADD_COUNTERS = sql.SQL(
 _GRAIN_BUCKET = {
     "quarter": sql.SQL("bucket"),
     "hour": sql.SQL("date_trunc('hour', bucket, 'UTC')"),
+    "sixhour": sql.SQL("date_bin('6 hours', bucket, TIMESTAMPTZ '2000-01-01 00:00+00')"),
     "day": sql.SQL("date_trunc('day', bucket, 'UTC')"),
 }
 _SUM_COUNTERS = sql.SQL(
@@ -203,7 +221,7 @@ def _upserts(
 # Additive upserts from the delta: each event is added exactly once because the watermark
 # moves in the same transaction (rollups/rollup.py explains when a seq range is safe to add).
 ROLLUP_HOURLY_UPSERTS = _upserts(
-    {"quarter": ROLLUP_QUARTER, "hour": ROLLUP_HOURLY, "day": ROLLUP_DAILY},
+    {"quarter": ROLLUP_QUARTER, "hour": ROLLUP_HOURLY, "sixhour": ROLLUP_SIXHOUR, "day": ROLLUP_DAILY},
     lambda table, bucket: sql.SQL(
         """
         INSERT INTO {table} AS r ({columns})
@@ -222,7 +240,12 @@ ROLLUP_HOURLY_UPSERTS = _upserts(
 )
 
 ROLLUP_TENANT_UPSERTS = _upserts(
-    {"quarter": ROLLUP_TENANT_QUARTER, "hour": ROLLUP_TENANT_HOURLY, "day": ROLLUP_TENANT_DAILY},
+    {
+        "quarter": ROLLUP_TENANT_QUARTER,
+        "hour": ROLLUP_TENANT_HOURLY,
+        "sixhour": ROLLUP_TENANT_SIXHOUR,
+        "day": ROLLUP_TENANT_DAILY,
+    },
     lambda table, bucket: sql.SQL(
         """
         INSERT INTO {table} AS r ({columns})
@@ -242,7 +265,12 @@ ROLLUP_TENANT_UPSERTS = _upserts(
 )
 
 ROLLUP_ALL_UPSERTS = _upserts(
-    {"quarter": ROLLUP_ALL_QUARTER, "hour": ROLLUP_ALL_HOURLY, "day": ROLLUP_ALL_DAILY},
+    {
+        "quarter": ROLLUP_ALL_QUARTER,
+        "hour": ROLLUP_ALL_HOURLY,
+        "sixhour": ROLLUP_ALL_SIXHOUR,
+        "day": ROLLUP_ALL_DAILY,
+    },
     lambda table, bucket: sql.SQL(
         """
         INSERT INTO {table} AS r ({columns})
@@ -264,11 +292,18 @@ ROLLUP_UPSERTS = (*ROLLUP_HOURLY_UPSERTS, *ROLLUP_TENANT_UPSERTS, *ROLLUP_ALL_UP
 
 ROLLUP_DELTA_EVENTS = sql.SQL("SELECT coalesce(sum(events), 0) FROM {delta}").format(delta=ROLLUP_DELTA)
 
-# Setting a bit is idempotent, so re-adding a user-quarter never changes a count.
+# Setting a bit is idempotent, so re-adding a user-quarter never changes a count. `days`
+# (migration 0006) has bit d set for the UTC day d + 1 of the month (96 quarter-hours a day);
+# first_q and last_q are the first and last bits set in `quarters`; blocks_lo and blocks_hi
+# the six-hour blocks (24 quarter-hours) with an event, 62 to a bigint.
 ROLLUP_USERS_UPSERT = sql.SQL(
     """
-    INSERT INTO {user_month} AS r (tenant_id, month, user_id, quarters)
-    SELECT tenant_id, month, user_id, bit_or(set_bit(B'0'::bit(2976), quarter_index, 1))
+    INSERT INTO {user_month} AS r
+        (tenant_id, month, user_id, quarters, days, first_q, last_q, blocks_lo, blocks_hi)
+    SELECT tenant_id, month, user_id, bit_or(set_bit(B'0'::bit(2976), quarter_index, 1)),
+           bit_or(1 << (quarter_index / 96)), min(quarter_index), max(quarter_index),
+           bit_or(CASE WHEN quarter_index / 24 < 62 THEN 1::bigint << (quarter_index / 24) ELSE 0 END),
+           bit_or(CASE WHEN quarter_index / 24 >= 62 THEN 1::bigint << (quarter_index / 24 - 62) ELSE 0 END)
     FROM (
         SELECT DISTINCT
                tenant_id,
@@ -281,7 +316,37 @@ ROLLUP_USERS_UPSERT = sql.SQL(
     ) d
     GROUP BY tenant_id, month, user_id
     ORDER BY tenant_id, month, user_id
-    ON CONFLICT (tenant_id, month, user_id) DO UPDATE SET quarters = r.quarters | excluded.quarters
+    ON CONFLICT (tenant_id, month, user_id)
+        DO UPDATE SET quarters = r.quarters | excluded.quarters, days = r.days | excluded.days,
+                      first_q = least(r.first_q, excluded.first_q),
+                      last_q = greatest(r.last_q, excluded.last_q),
+                      blocks_lo = r.blocks_lo | excluded.blocks_lo,
+                      blocks_hi = r.blocks_hi | excluded.blocks_hi
+    """
+).format(user_month=ROLLUP_USER_MONTH, events=EVENTS_TABLE)
+
+
+# After the upsert: every touched user's row of the month after a touched month, and the
+# touched rows themselves, get the last quarter-hour of their month before (`prev_last_q`,
+# migration 0006; -1 without one). Params: lo, hi.
+ROLLUP_USERS_PREV_UPDATE = sql.SQL(
+    """
+    WITH touched AS (
+        SELECT DISTINCT tenant_id, user_id,
+               (date_trunc('month', occurred_at, 'UTC') AT TIME ZONE 'UTC')::date AS month
+        FROM {events}
+        WHERE seq > %(lo)s AND seq <= %(hi)s AND user_id IS NOT NULL
+    ), targets AS (
+        SELECT tenant_id, user_id, month FROM touched
+        UNION
+        SELECT tenant_id, user_id, (month + interval '1 month')::date FROM touched
+    )
+    UPDATE {user_month} n SET prev_last_q = coalesce(p.last_q, -1)
+    FROM targets t
+    LEFT JOIN {user_month} p ON p.tenant_id = t.tenant_id AND p.user_id = t.user_id
+         AND p.month = (t.month - interval '1 month')::date
+    WHERE n.tenant_id = t.tenant_id AND n.user_id = t.user_id AND n.month = t.month
+      AND n.prev_last_q IS DISTINCT FROM coalesce(p.last_q, -1)
     """
 ).format(user_month=ROLLUP_USER_MONTH, events=EVENTS_TABLE)
 
