@@ -19,11 +19,13 @@ pytestmark = [pytest.mark.citus, pytest.mark.django_db(databases=["default", "st
 
 PER_TENANT = ("usage_rollup_hourly", "usage_rollup_quarter", "usage_rollup_tenant_hourly",
               "usage_rollup_tenant_quarter", "usage_rollup_user_month", "usage_rollup_daily",
-              "usage_rollup_tenant_daily")  # fmt: skip
+              "usage_rollup_tenant_daily", "usage_rollup_sixhour",
+              "usage_rollup_tenant_sixhour")  # fmt: skip
 LOCAL = (
     "usage_rollup_all_hourly",
     "usage_rollup_all_quarter",
     "usage_rollup_all_daily",
+    "usage_rollup_all_sixhour",
     "usage_rollup_state",
 )
 
