@@ -67,13 +67,19 @@ DROP_DAYS = """
 UPGRADE = (ADD_DAYS, FILL_DAYS, INDEX_DAYS)
 
 
+def _each(script: str) -> list[str]:
+    """One statement per query: Citus forwards a DDL statement's query text to every shard,
+    and a text of two statements is refused there."""
+    return [s.strip() for s in script.split(";\n") if s.strip()]
+
+
 class Migration(migrations.Migration):
     # One statement per transaction, like 0005: on Citus a multi-shard UPDATE after an
     # ALTER TABLE in the same transaction would need the same connections per placement.
     atomic = False
     dependencies = [("usage_stats", "0005_citus_distribution")]
     operations = [
-        migrations.RunSQL(ADD_DAYS, DROP_DAYS),
-        migrations.RunSQL(FILL_DAYS, migrations.RunSQL.noop),
-        migrations.RunSQL(INDEX_DAYS, migrations.RunSQL.noop),
+        migrations.RunSQL(_each(ADD_DAYS), _each(DROP_DAYS)),
+        migrations.RunSQL(_each(FILL_DAYS), migrations.RunSQL.noop),
+        migrations.RunSQL(_each(INDEX_DAYS), migrations.RunSQL.noop),
     ]

@@ -98,11 +98,17 @@ def distribute(apps, schema_editor) -> None:
                 cursor.execute(statement)
 
 
+def _each(script: str) -> list[str]:
+    """One statement per query: Citus forwards a DDL statement's query text to every shard,
+    and a text of two statements is refused there."""
+    return [s.strip() for s in script.split(";\n") if s.strip()]
+
+
 class Migration(migrations.Migration):
     atomic = False  # like 0005: create_distributed_table outside a transaction block
     dependencies = [("usage_stats", "0006_user_days")]
     operations = [
-        migrations.RunSQL(CREATE_SIX_HOUR, DROP_SIX_HOUR),
+        migrations.RunSQL(_each(CREATE_SIX_HOUR), _each(DROP_SIX_HOUR)),
         migrations.RunPython(distribute, migrations.RunPython.noop),
-        migrations.RunSQL(FILL_SIX_HOUR, migrations.RunSQL.noop),
+        migrations.RunSQL(_each(FILL_SIX_HOUR), migrations.RunSQL.noop),
     ]
