@@ -68,7 +68,7 @@ HTTP_TASKS = 25
 WRK_SECONDS = int(os.environ.get("BENCH_TENANTS_WRK_SECONDS", "4"))
 # Short rounds, many: each ratio is the median of per-round ratios, so a neighbour's load
 # that comes and goes moves both sides of a round alike.
-WRK_ROUNDS = int(os.environ.get("BENCH_TENANTS_WRK_ROUNDS", "7"))
+WRK_ROUNDS = int(os.environ.get("BENCH_TENANTS_WRK_ROUNDS", "15"))
 
 
 def run(report) -> None:
