@@ -97,8 +97,8 @@ class Client(TenantMixin):
 
 class SpareSchema(models.Model):
     """A tenant schema copied from the template ahead of a sign-up, with its role and grants
-    (tenants/services/spares.py). `migrations_key` names the template's migrations it was
-    copied at: a spare from an older template is never taken, and the refill drops it."""
+    (tenants/services/spares.py). `migrations_key` names the migrations it was copied at (the
+    code's migration graph): a spare of other code is never taken, and the refill drops it."""
 
     schema_name = models.CharField(max_length=63, unique=True)
     migrations_key = models.CharField(max_length=64, db_index=True)

@@ -14,6 +14,6 @@ def domain_list(*, tenant: Client) -> list[Domain]:
 
 
 def spare_schemas_count() -> tuple[int, int]:
-    """(spares of the template as it is now, spares of an older one) (services/spares.py)."""
+    """(spares of the running code's migrations, spares of other ones) (services/spares.py)."""
     current = SpareSchema.objects.filter(migrations_key=template_migrations_key()).count()
     return current, SpareSchema.objects.count() - current

@@ -21,7 +21,6 @@ migrations in the new schema, which is slow but always right.
 """
 
 import functools
-import hashlib
 import logging
 
 from django.conf import settings
@@ -40,7 +39,7 @@ from core.db.roles import (
 )
 
 from .clone_sql import CloneScript, TemplateUnsupported, clone_relations, clone_sql_generate
-from .migration_state import MigrationKey, migrations_missing, schemas_applied_migrations
+from .migration_state import MigrationKey, migrations_digest, migrations_missing, schemas_applied_migrations
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +58,10 @@ def template_applied_migrations() -> set[MigrationKey]:
 
 
 def template_migrations_key() -> str:
-    """A digest of the template's migrations: what a spare schema was copied at (spares.py)."""
-    applied = sorted(template_applied_migrations())
-    return hashlib.sha256("\n".join(f"{app}.{name}" for app, name in applied).encode()).hexdigest()
+    """What a spare schema was copied at (services/spares.py): a digest of the running code's
+    migrations, which template_ensure has applied to the template before any spare is made
+    or taken. No query: a sign-up has just read the template's migrations in template_ensure."""
+    return migrations_digest()
 
 
 def template_is_current() -> bool:

@@ -10,8 +10,9 @@ different ones and never wait), names its tenant's schema after it, and on commi
 the job that makes the next one. With no spare at hand (a burst of sign-ups, or right
 after a deploy) a sign-up copies the template itself, as with TENANT_SPARE_SCHEMAS = 0.
 
-A spare records the template's migrations it was copied at (`migrations_key`): a sign-up
-takes only a spare of the template as it is now, and the refill drops older ones, so a
+A spare records the migrations it was copied at (`migrations_key`, a digest of the code's
+migration graph, which template_ensure applies to the template first): a sign-up takes only
+a spare of the code that runs it, and the refill drops others, so a
 tenant never starts behind the code (`migrate_schemas` does not visit spares: they are no
 tenants yet). Taking a spare also changes no role, so it does not make every connection
 recompute its role memberships (about 6 ms at 1,000 tenant roles) as creating one does.
