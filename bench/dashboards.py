@@ -25,6 +25,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.db.backends.signals import connection_created
 from django.template.loader import render_to_string
 
 from bench.dashboards_data import (
@@ -53,6 +54,7 @@ from usage_stats.dashboards.dashboard import dashboard_build
 from usage_stats.dashboards.forms import DashboardFilterForm
 from usage_stats.dashboards.panels import CHART_TENANTS
 from usage_stats.dashboards.periods import Period, period_resolve
+from usage_stats.dashboards.readers import readers_close
 
 WARM_RUNS = 15
 RAW_RUNS = int(os.environ.get("BENCH_DASH_RAW_RUNS", "3"))
@@ -141,6 +143,9 @@ def run(report) -> None:
     else:
         print(f"  reusing {EVENTS:,} events in schema {SCHEMA} (BENCH_DASH_RELOAD=1 reloads)", flush=True)
     _execute(f"SET search_path TO {SCHEMA}, public")
+    # The pages' reads also run on the dashboards' reader threads' own connections.
+    readers_close()
+    connection_created.connect(_bench_search_path, dispatch_uid="bench-dashboards")
     try:
         _grants()
         _rollup_rate(report)  # first: its rolled-back updates leave pages to vacuum
@@ -148,7 +153,15 @@ def run(report) -> None:
         _table_sizes(report)
         _bench_queries(report, end)
     finally:
+        connection_created.disconnect(dispatch_uid="bench-dashboards")
+        readers_close()
         _execute("SET search_path TO DEFAULT")
+
+
+def _bench_search_path(sender, connection, **kwargs) -> None:
+    if connection.alias == settings.STATS_DB_ALIAS:
+        with connection.connection.cursor() as cursor:
+            cursor.execute(f"SET search_path TO {SCHEMA}, public")
 
 
 def _scope_name(tenant: uuid.UUID | None) -> str:

@@ -67,8 +67,10 @@ HTTP_TENANT = "benchhttp"  # letters only: the plain-Django setup puts it in sea
 HTTP_TASKS = 25
 WRK_SECONDS = int(os.environ.get("BENCH_TENANTS_WRK_SECONDS", "4"))
 # Short rounds, many: each ratio is the median of per-round ratios, so a neighbour's load
-# that comes and goes moves both sides of a round alike.
-WRK_ROUNDS = int(os.environ.get("BENCH_TENANTS_WRK_ROUNDS", "15"))
+# that comes and goes moves both sides of a round alike. The rounds run on several sets of
+# fresh servers (WRK_SERVER_SETS x WRK_ROUNDS rounds in all).
+WRK_ROUNDS = int(os.environ.get("BENCH_TENANTS_WRK_ROUNDS", "2"))
+WRK_SERVER_SETS = int(os.environ.get("BENCH_TENANTS_WRK_SERVER_SETS", "8"))
 
 
 def run(report) -> None:
@@ -284,17 +286,22 @@ def _bench_http(report) -> None:
         "plain": "bench.tenants_settings_plain",
     }
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in configs}
-    with ExitStack() as stack:
-        ports = {name: stack.enter_context(_gunicorn(module)) for name, module in configs.items()}
-        for name, port in ports.items():
-            body = _get(port, host, cookie)
-            if title not in body:
-                raise RuntimeError(f"{name}: the task list did not render the bench tasks")
-            _wrk(port, host, cookie, seconds=2)  # warm-up: connections, caches, bytecode
-        names = list(configs)
-        for round_ in range(WRK_ROUNDS):
-            for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
-                results[name].append(_wrk(ports[name], host, cookie, seconds=WRK_SECONDS))
+    names = list(configs)
+    for server_set in range(WRK_SERVER_SETS):
+        # Fresh servers for each set: two identical gunicorns can differ by 10 % for their
+        # whole life (where their workers and backends land), so one set per run measured
+        # its servers more than the set-ups.
+        order = names[server_set % len(names) :] + names[: server_set % len(names)]
+        with ExitStack() as stack:
+            ports = {name: stack.enter_context(_gunicorn(configs[name])) for name in order}
+            for name, port in ports.items():
+                body = _get(port, host, cookie)
+                if title not in body:
+                    raise RuntimeError(f"{name}: the task list did not render the bench tasks")
+                _wrk(port, host, cookie, seconds=2)  # warm-up: connections, caches, bytecode
+            for round_ in range(WRK_ROUNDS):
+                for name in order[round_ % len(order) :] + order[: round_ % len(order)]:
+                    results[name].append(_wrk(ports[name], host, cookie, seconds=WRK_SECONDS))
     rps = {name: statistics.median(r for r, _ in runs) for name, runs in results.items()}
     p50 = {name: statistics.median(p for _, p in runs) for name, runs in results.items()}
     plain = "plain Django, no tenancy"
@@ -327,7 +334,8 @@ def _bench_http(report) -> None:
         page="signed-in task list",
         paired_ratio=roles_ratio,
     )
-    print(f"  (ratios within each round, median of {WRK_ROUNDS}: {ratio:.2f}x, roles {roles_ratio:.2f}x)")
+    rounds = WRK_ROUNDS * WRK_SERVER_SETS
+    print(f"  (ratios within each round, median of {rounds}: {ratio:.2f}x, roles {roles_ratio:.2f}x)")
     report.add("tenants.http_stock_p50_ms", p50["stock"], "ms", baseline=p50["plain"], baseline_name=plain)
     report.add("tenants.http_cached_rps", rps["cached"], "req/s", baseline=rps["plain"], baseline_name=plain)
     report.add("tenants.http_stock_rps", rps["stock"], "req/s", baseline=rps["plain"], baseline_name=plain)

@@ -42,6 +42,7 @@ def django_db_setup(
 
     from core.db import roles
     from usage_stats import shutdown
+    from usage_stats.dashboards.readers import readers_close
 
     keepdb = django_db_keepdb and not django_db_createdb
     # The test databases are created, migrated and dropped by the owner role; the tests
@@ -58,6 +59,7 @@ def django_db_setup(
     # The usage-stats flusher keeps its own connection to the stats test database:
     # flush and close it before the databases are dropped.
     shutdown(timeout_s=5)
+    readers_close()  # the dashboards' reader threads' connections (live-server tests)
     if not keepdb:
         test_database = connection.settings_dict["NAME"]
         with django_db_blocker.unblock(), roles.owner_process():

@@ -33,6 +33,9 @@ def _default_stats_url() -> str:
 
 DATABASES[STATS_DB_ALIAS] = env.db("STATS_DATABASE_URL", default=_default_stats_url())
 DATABASES[STATS_DB_ALIAS]["ENGINE"] = "core.db.backends.stats"
+# Kept open like the main database's: a dashboard page's reads would otherwise each open
+# one (usage_stats/dashboards/readers.py).
+DATABASES[STATS_DB_ALIAS]["CONN_MAX_AGE"] = DATABASES[DEFAULT_DB_ALIAS]["CONN_MAX_AGE"]
 DATABASES[STATS_DB_ALIAS]["CONN_HEALTH_CHECKS"] = True
 DATABASES[STATS_DB_ALIAS].setdefault("OPTIONS", {})["connect_timeout"] = 5
 # A test run can name its throwaway databases, so several runs can share a cluster.

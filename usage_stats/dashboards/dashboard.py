@@ -3,14 +3,16 @@
 one) and the tenant owner's page share it, and each table is also its CSV export, so the
 two can never disagree."""
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from usage_stats.rollups.rollup import RollupState
 from usage_stats.rollups.sql import API_EVENT
 
-from . import panels, selectors
+from . import panels, readers, selectors
 from .panels import Axis, Card, Chart, Table
 from .periods import Period
 from .selectors import Figures
@@ -50,9 +52,38 @@ def dashboard_build(
     tenant only. Cards, charts and tables keep the order the page shows them in. Each
     figure is read once: the cards are the sums of the chart's buckets, the events and
     routes tables two groupings of the same rows."""
-    series = selectors.usage_series(period=period, tenant_id=tenant_id)
-    totals = selectors.figures_sum(point.figures for point in series)
-    event_routes = selectors.usage_event_routes(period=period, tenant_id=tenant_id)
+    # Every read at once (dashboards/readers.py). The first, the short ones and the main
+    # database's, runs in this thread while the others run in the pool.
+    reads: dict[str, Callable[[], Any]] = {
+        "state": lambda: (
+            selectors.usage_demo_events(),
+            selectors.usage_rollup_status(),
+            selectors.tenants_created(period=period) if tenant_id is None else [],
+        ),
+        "series": lambda: selectors.usage_series(period=period, tenant_id=tenant_id),
+        "event_routes": lambda: selectors.usage_event_routes(period=period, tenant_id=tenant_id),
+    }
+    if tenant_id is None:
+        reads.update(
+            by_tenant=lambda: selectors.usage_series_by_tenant(
+                period=period, chart_tenants=panels.CHART_TENANTS
+            ),
+            users=lambda: selectors.usage_active_users_by_tenant(period=period),
+        )
+    else:
+        reads.update(
+            active_users=lambda: selectors.usage_active_users(period=period, tenant_id=tenant_id),
+            daily_users=lambda: selectors.usage_active_users_series(period=period, tenant_id=tenant_id),
+        )
+    got = readers.reads_together(reads)
+    demo_events, rollup, created = got["state"]
+    series: list[selectors.SeriesPoint] = got["series"]
+    event_routes: list[selectors.EventRoute] = got["event_routes"]
+    # The cards' latency percentiles from the events' histograms: the series reads none.
+    totals = dataclasses.replace(
+        selectors.figures_sum(point.figures for point in series),
+        hist=selectors.figures_sum(row.figures for row in event_routes).hist,
+    )
     events = _group(event_routes, lambda row: row.event)
     routes = _group([row for row in event_routes if row.figures.latency_count > 0], lambda row: row.route)
     axis = Axis.of(period)
@@ -61,15 +92,15 @@ def dashboard_build(
     requests_chart, series_table = panels.requests_panel(axis=axis, series=series)
     chart_list.append(requests_chart)
     if tenant_id is None:
-        by_tenant = selectors.usage_series_by_tenant(period=period, chart_tenants=panels.CHART_TENANTS)
-        users = selectors.usage_active_users_by_tenant(period=period)
+        by_tenant: selectors.TenantSeries = got["by_tenant"]
+        users: dict[uuid.UUID, int] = got["users"]
         active_users = sum(users.values())
         top = by_tenant.top(panels.TOP_TENANTS)
         labels = selectors.tenant_labels(tenant_ids={*by_tenant.totals, *users})
         card, tenant_charts, tenant_tables = panels.tenants_panel(
             axis=axis,
             period=period,
-            created=selectors.tenants_created(period=period),
+            created=created,
             by_tenant=by_tenant.requests_chart(
                 all_requests=[point.requests for point in series], label=lambda t: labels[t].text
             ),
@@ -81,8 +112,8 @@ def dashboard_build(
         chart_list.extend(tenant_charts)
         tables.update((table.key, table) for table in tenant_tables)
     else:
-        active_users = selectors.usage_active_users(period=period, tenant_id=tenant_id)
-        daily_users = selectors.usage_active_users_series(period=period, tenant_id=tenant_id)
+        active_users = got["active_users"]
+        daily_users = got["daily_users"]
         chart_list.append(
             panels.active_users_panel(axis=axis, daily_users=daily_users, series_table=series_table)
         )
@@ -101,7 +132,6 @@ def dashboard_build(
     chart_list.extend(chart for chart in (events_chart, routes_chart) if chart is not None)
     tables.update(events=events_table, routes=routes_table, series=series_table)
     notes = ["Percentiles are estimated from latency histograms with buckets about 41 % wide."]
-    demo_events = selectors.usage_demo_events()
     return Dashboard(
         period=period,
         tenant_id=tenant_id,
@@ -109,7 +139,7 @@ def dashboard_build(
         cards=cards,
         charts=chart_list,
         tables=tables,
-        rollup=selectors.usage_rollup_status(),
+        rollup=rollup,
         notes=notes,
         demo_events=demo_events,
     )
