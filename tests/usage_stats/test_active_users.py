@@ -73,3 +73,9 @@ def test_users_of_two_months_count_once_whatever_order_their_events_were_rolled_
         assert selectors.usage_active_users(period=period, tenant_id=tenant) == total, (zone, first)
         by_tenant = selectors.usage_active_users_by_tenant(period=period)
         assert by_tenant.get(tenant, 0) == total, (zone, first)
+        # The staff page reads it a month at a time, side by side: the parts add up.
+        parts = [
+            selectors.usage_active_users_by_tenant(period=period, part=part).get(tenant, 0)
+            for part in range(selectors.active_users_parts(period=period))
+        ]
+        assert sum(parts) == total, (zone, first, parts)

@@ -276,11 +276,23 @@ def usage_active_users(*, period: Period, tenant_id: uuid.UUID) -> int:
         return int(cursor.fetchone()[0])
 
 
-def usage_active_users_by_tenant(*, period: Period) -> dict[uuid.UUID, int]:
+def active_users_parts(*, period: Period) -> int:
+    """How many parts usage_active_users_by_tenant can read the period in: one per month
+    of a range over at most two months (each user is counted in the first month it is
+    active in), else one."""
+    months = len(month_spans(period.start, period.end))
+    return months if months <= 2 else 1
+
+
+def usage_active_users_by_tenant(*, period: Period, part: int | None = None) -> dict[uuid.UUID, int]:
     """Distinct signed-in users per tenant (users of different tenants are different
-    people even with the same id, so the all-tenants figure is the sum)."""
+    people even with the same id, so the all-tenants figure is the sum). With `part`
+    (below active_users_parts), only the users counted in that month of the range: the
+    parts, read side by side, add up to the whole."""
     params = _span_params(period)
     long = len(params["months"]) > 2
+    if part is not None and not long:
+        params = {key: values[part : part + 1] for key, values in params.items()}
     with _stats_cursor() as cursor:
         cursor.execute(sql.DASH_SESSION_HASH_GROUPS)
         cursor.execute(
