@@ -5,9 +5,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2
-from django.db import connection, connections
+from django.db import connections
 
 from tenants.services.placement import Node, citus_enabled, citus_workers, tenant_node, tenants_by_node
+from tests.support.database import rows
 from tests.support.tiers import needs_tier
 
 __all__ = ["Node", "citus_enabled", "citus_workers", "tenant_node", "tenants_by_node"]
@@ -44,32 +45,30 @@ def worker_connection(node: Node, alias: str = "default") -> Iterator:
         conn.close()
 
 
-def coordinator_rows(sql: str, params: list | None = None) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
-        return cursor.fetchall()
+coordinator_rows = rows  # the coordinator is the test's own connection
+
+
+def _shard_tables(cursor, schema: str, table: str = "") -> list[str]:
+    """The shard tables (`<table>_<shardid>`) of `schema` the worker behind `cursor` holds;
+    only `table`'s when given."""
+    cursor.execute(
+        "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'r'"
+        " AND relname ~ %s ORDER BY 1",
+        [schema, f"^{table}_[0-9]+$" if table else "_[0-9]+$"],
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def shard_tables_on(node: Node, schema: str) -> list[str]:
     """The shard tables (`<table>_<shardid>`) a worker really holds for a schema."""
     with worker_connection(node) as conn, conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'r'"
-            " AND relname ~ '_[0-9]+$' ORDER BY 1",
-            [schema],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        return _shard_tables(cursor, schema)
 
 
 def user_emails_on(node: Node, schema: str) -> list[str]:
     """The emails in a tenant's user table, read from its shard on the worker itself."""
     with worker_connection(node) as conn, conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace"
-            " AND relname ~ '^accounts_user_[0-9]+$'",
-            [schema],
-        )
-        (shard,) = cursor.fetchone()
+        (shard,) = _shard_tables(cursor, schema, "accounts_user")
         cursor.execute(f'SELECT email FROM "{schema}".{shard} ORDER BY 1')
         return [row[0] for row in cursor.fetchall()]
 

@@ -13,6 +13,13 @@ from psycopg2 import sql
 T = TypeVar("T")
 
 
+def rows(query: str, params: list | None = None) -> list[tuple]:
+    """Every row of `query` on the test's own default connection (its schema, its role)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
 def connect(alias: str = "default", *, dbname: str | None = None, autocommit: bool = True):
     """A psycopg2 connection of its own to the alias's server (its database unless named)."""
     params = connections[alias].settings_dict

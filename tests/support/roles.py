@@ -1,12 +1,8 @@
 """Asking the catalog what a tenant's PostgreSQL role may do (core/db/roles.py)."""
 
-from django.db import connection
+from tests.support.database import rows
 
-
-def rows(query: str, params: list | None = None) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall()
+__all__ = ["role_exists", "rows", "sequences_without_usage", "tables_without_every_privilege"]
 
 
 def role_exists(role: str) -> bool:
